@@ -1,0 +1,92 @@
+# Students Tracker: `make run` serves the app with demo data, `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 2
+THREADS ?= 4
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+PYTEST_WORKERS ?= 2
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STATIC_SOURCES := $(shell find static -type f 2>/dev/null)
+
+.PHONY: help run serve test lint format migrate seed lock clean browser-deps
+
+help:
+	@echo "make run    set up and serve the app with demo data on http://127.0.0.1:$(PORT)"
+	@echo "make test   set up and run every check (lint, SQLite, PostgreSQL, browser)"
+	@echo "make lock   re-pin dependencies from pyproject.toml (with hashes)"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps make a second `make run` skip the install when the lock files have not changed.
+$(VENV)/.runtime: requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
+	@touch $@ $(VENV)/.runtime
+
+var/static/staticfiles.json: $(STATIC_SOURCES) | $(VENV)/.runtime
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+migrate: $(VENV)/.runtime
+	@$(BIN)/python scripts/ensure_database.py
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo --if-empty
+
+run: seed var/static/staticfiles.json serve
+
+serve:
+	@echo "Serving Students Tracker on http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
+	$(BIN)/granian --interface wsgi --host 127.0.0.1 --port $(PORT) \
+		--workers $(WORKERS) --blocking-threads $(THREADS) --log-level warning \
+		config.wsgi:application
+
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "Installing Debian's Chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: $(VENV)/.dev browser-deps lint
+	TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
+	@echo "== pytest on SQLite (unit, integration, browser) with coverage =="
+	env -u DATABASE_URL TESTING=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --create-db \
+		--cov --cov-report=term --cov-report=html:var/test-artifacts/coverage
+	@echo "== pytest on PostgreSQL =="
+	@if $(BIN)/python scripts/db_reachable.py "$(TEST_POSTGRES_URL)"; then \
+		TESTING=1 DATABASE_URL="$(TEST_POSTGRES_URL)" $(BIN)/pytest -n $(PYTEST_WORKERS) --create-db -m "not browser"; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL at $(TEST_POSTGRES_URL) is unreachable and CI=true: failing."; exit 1; \
+	else \
+		echo ""; echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!!  PostgreSQL at $(TEST_POSTGRES_URL) is unreachable: PostgreSQL pass SKIPPED"; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; echo ""; \
+	fi
+
+lock: $(VENV)/.dev
+	$(BIN)/pip-compile -q --generate-hashes --no-emit-index-url --no-emit-trusted-host \
+		--no-emit-find-links --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile -q --generate-hashes --no-emit-index-url --no-emit-trusted-host \
+		--no-emit-find-links --strip-extras --allow-unsafe --extra dev -o requirements-dev.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) var/static var/test-artifacts

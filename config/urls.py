@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+
+from config.api import api
+from tracker.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("api/v1/", api.urls),
+    # Anything else under the API answers a problem+json 404, not the HTML 404 page.
+    re_path(r"^api/", core_views.api_not_found),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,55 @@
+"""Browser tests: Playwright driving Debian's Chromium against the app on a loopback port."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser.helpers import SCREENS, Visit
+
+# Playwright's sync API keeps an event loop running in the test thread; the ORM calls that
+# tests make to arrange data are still plain synchronous calls, so allow them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the networking flags Chromium keeps calling hosts this network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(params=list(SCREENS))
+def screen(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def visit(browser, live_server, screen, request):
+    """A fresh browser context at phone or desktop size, with axe loaded into every page."""
+    context = browser.new_context(viewport=SCREENS[screen], base_url=live_server.url)
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    session = Visit(page=page, screen=screen, test_name=request.node.originalname)
+    yield session
+    context.close()

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import UserFactory
+from tracker.accounts.models import Role
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(username="admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def moderator(db):
+    return UserFactory(username="moderator", role=Role.MODERATOR)
+
+
+@pytest.fixture
+def tutor(db):
+    return UserFactory(username="tutor", role=Role.TUTOR)
+
+
+@pytest.fixture
+def other_tutor(db):
+    """A tutor outside everyone else's scope: what they may not see is the test."""
+    return UserFactory(username="outsider", role=Role.TUTOR)

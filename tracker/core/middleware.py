@@ -1,0 +1,66 @@
+"""Request-wide plumbing: a request id for logs and audit, and RFC 9457 errors for the API."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from tracker.core.problems import PROBLEM_CONTENT_TYPE, problem_response
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Keeps a proxy's request id when it is well-formed, otherwise mints one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.request_id
+        return response
+
+
+class ProblemJsonMiddleware:
+    """Every error under /api/ leaves as application/problem+json.
+
+    Errors raised inside django-ninja are already shaped by its exception handlers; this
+    catches the ones Django produces before or around the API (CSRF failures, 405 from the
+    router, 404 for unknown paths) so that clients never have to parse an HTML page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/api/") or response.status_code < 400:
+            return response
+        if response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE):
+            return response
+        detail = _detail_from(response)
+        problem = problem_response(request, response.status_code, detail=detail)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if header in response:
+                problem[header] = response[header]
+        return problem
+
+
+def _detail_from(response: HttpResponse) -> str | None:
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return None
+    try:
+        body = json.loads(response.content)
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return body["detail"]
+    return None
