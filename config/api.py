@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
+from ninja.security import django_auth
 
+from tracker.accounts.api import auth_router, me_router, users_router
+from tracker.accounts.tokens import BearerTokenAuth
+from tracker.audit.api import router as audit_router
 from tracker.core import api_errors
+from tracker.org.api import router as org_router
 
 api = NinjaAPI(
     title="Students Tracker API",
     version="1",
     description="Sessions, students, attendance and money for a tutoring business.",
     urls_namespace="api",
+    # Bearer tokens for apps; the browser's session cookie for pages (CSRF checked on writes).
+    auth=[BearerTokenAuth(), django_auth],
 )
 api_errors.install(api)
+api.add_router("/auth", auth_router)
+api.add_router("/me", me_router)
+api.add_router("/users", users_router)
+api.add_router("/audit", audit_router)
+api.add_router("/", org_router)
 
 
 class ApiRoot(Schema):
@@ -23,7 +35,7 @@ class ApiRoot(Schema):
     docs: str
 
 
-@api.get("/", response=ApiRoot, summary="API entry point", tags=["meta"])
+@api.get("/", response=ApiRoot, summary="API entry point", tags=["meta"], auth=None)
 def api_root(request: HttpRequest) -> dict[str, str]:
     return {
         "name": api.title,

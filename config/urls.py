@@ -9,6 +9,9 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("accounts/", include("tracker.accounts.urls")),
+    path("audit/", include("tracker.audit.urls")),
+    path("settings/", include("tracker.org.urls")),
     path("api/v1/", api.urls),
     # Anything else under the API answers a problem+json 404, not the HTML 404 page.
     re_path(r"^api/", core_views.api_not_found),

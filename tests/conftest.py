@@ -25,3 +25,19 @@ def tutor(db):
 def other_tutor(db):
     """A tutor outside everyone else's scope: what they may not see is the test."""
     return UserFactory(username="outsider", role=Role.TUTOR)
+
+
+@pytest.fixture
+def bearer():
+    """Authorization headers for a user, from a real token pair."""
+    from tracker.accounts.tokens import token_issue
+
+    def headers(user) -> dict[str, str]:
+        return {"HTTP_AUTHORIZATION": f"Bearer {token_issue(user=user).access_token}"}
+
+    return headers
+
+
+@pytest.fixture
+def people(admin, moderator, tutor):
+    return {"admin": admin, "moderator": moderator, "tutor": tutor, "anonymous": None}

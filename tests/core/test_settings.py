@@ -142,3 +142,8 @@ def test_sqlite_runs_in_wal_mode_and_waits_for_writers(tmp_path):
     finally:
         connection.close()
     assert settings.SQLITE_OPTIONS["transaction_mode"] == "IMMEDIATE"
+
+
+def test_passwords_are_hashed_with_argon2_outside_tests():
+    hasher = settings_value({}, "s.PASSWORD_HASHERS[0]")
+    assert hasher == "django.contrib.auth.hashers.Argon2PasswordHasher"

@@ -5,6 +5,7 @@ import zoneinfo
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,4 +49,47 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="accounts_user_role_valid"
             ),
+            # Sign-in accepts a username or an e-mail address, so neither may be ambiguous.
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci"),
+            models.UniqueConstraint(
+                Lower("email"), condition=~models.Q(email=""), name="accounts_user_email_ci"
+            ),
         ]
+
+
+class TokenFamily(models.Model):
+    """One API sign-in. Every access/refresh pair rotated from it belongs to it, so that a
+    replayed refresh token can revoke the whole line at once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"API sign-in {self.pk} of {self.user_id}"
+
+
+class ApiToken(models.Model):
+    class Kind(models.TextChoices):
+        ACCESS = "access", _("access")
+        REFRESH = "refresh", _("refresh")
+
+    family = models.ForeignKey(TokenFamily, on_delete=models.CASCADE, related_name="tokens")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # Only a SHA-256 digest is stored: a leaked table does not leak usable tokens.
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["family", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} token {self.pk}"

@@ -18,10 +18,12 @@ from tracker.core.problems import problem_response as _problem_response
 logger = logging.getLogger(__name__)
 
 
-def problem_response(request: HttpRequest, status: int, **kwargs: Any) -> HttpResponse:
+def problem_response(
+    request: HttpRequest, status: int, *, keep_writes: bool = False, **kwargs: Any
+) -> HttpResponse:
     # ninja catches the exception inside the view, so ATOMIC_REQUESTS would commit whatever
     # was written before it: roll the request's transaction back explicitly.
-    if connection.in_atomic_block:
+    if connection.in_atomic_block and not keep_writes:
         transaction.set_rollback(True)
     return _problem_response(request, status, **kwargs)
 
@@ -85,7 +87,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return problem_response(request, exc.status, detail=exc.detail, extra=exc.extra)
+    response = problem_response(
+        request, exc.status, detail=exc.detail, extra=exc.extra, keep_writes=exc.keeps_writes
+    )
+    if exc.status == 401:
+        response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -7,6 +7,9 @@ from typing import Any
 
 class DomainError(Exception):
     status = 400
+    # Security bookkeeping done before the refusal (a revoked token family, a counted failed
+    # sign-in) must survive the error response instead of being rolled back with the request.
+    keeps_writes = False
 
     def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
@@ -18,3 +21,10 @@ class Conflict(DomainError):
     """The request clashes with the current state (double booking, stale edit)."""
 
     status = 409
+
+
+class NotAuthenticated(DomainError):
+    """Credentials or a token were refused."""
+
+    status = 401
+    keeps_writes = True

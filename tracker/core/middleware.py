@@ -9,14 +9,15 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from tracker.core import request_context
 from tracker.core.problems import PROBLEM_CONTENT_TYPE, problem_response
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class RequestIdMiddleware:
-    """Keeps a proxy's request id when it is well-formed, otherwise mints one."""
+class RequestContextMiddleware:
+    """Gives each request an id (a proxy's, when well-formed) and binds who/where for audit."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -24,7 +25,16 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         request.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        response = self.get_response(request)
+        meta = request_context.RequestMeta(
+            ip=request_context.client_ip(request),
+            user_agent=request.headers.get("User-Agent", "")[:255],
+            request_id=request.request_id,
+        )
+        token = request_context.bind(meta)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_context.unbind(token)
         response[REQUEST_ID_HEADER] = request.request_id
         return response
 
