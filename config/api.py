@@ -11,6 +11,9 @@ from tracker.accounts.tokens import BearerTokenAuth
 from tracker.audit.api import router as audit_router
 from tracker.core import api_errors
 from tracker.org.api import router as org_router
+from tracker.students.api import router as students_router
+from tracker.students.availability_api import router as availability_router
+from tracker.students.import_api import router as student_import_router
 
 api = NinjaAPI(
     title="Students Tracker API",
@@ -26,6 +29,10 @@ api.add_router("/me", me_router)
 api.add_router("/users", users_router)
 api.add_router("/audit", audit_router)
 api.add_router("/", org_router)
+# The import routes come before /students/{id} routes are matched, under their own prefix.
+api.add_router("/students/import", student_import_router)
+api.add_router("/students", students_router)
+api.add_router("/", availability_router)
 
 
 class ApiRoot(Schema):

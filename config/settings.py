@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "tracker.org",
     "tracker.accounts",
     "tracker.audit",
+    "tracker.students",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,19 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# --- Encryption of personal data at rest ------------------------------------------------
+# Comma-separated base64 keys of 32 bytes; the first encrypts, all decrypt (rotation).
+# Without it, development generates one into var/; production refuses to start.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_ENCRYPTION_KEY_FILE = env.str(
+    "FIELD_ENCRYPTION_KEY_FILE", default=str(VAR_DIR / "field_encryption_key")
+)
+if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "Refusing to start in production: set FIELD_ENCRYPTION_KEYS "
+        "(python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"
+    )
 
 # --- Cache: Redis when REDIS_URL is set, otherwise this process's memory -------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -11,6 +11,9 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("accounts/", include("tracker.accounts.urls")),
     path("audit/", include("tracker.audit.urls")),
+    path("students/import/", include(("tracker.students.import_urls", "students-import"))),
+    path("students/", include("tracker.students.urls")),
+    path("availability/", include(("tracker.students.availability_urls", "availability"))),
     path("settings/", include("tracker.org.urls")),
     path("api/v1/", api.urls),
     # Anything else under the API answers a problem+json 404, not the HTML 404 page.

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.factories import UserFactory
@@ -41,3 +43,10 @@ def bearer():
 @pytest.fixture
 def people(admin, moderator, tutor):
     return {"admin": admin, "moderator": moderator, "tutor": tutor, "anonymous": None}
+
+
+def pytest_configure(config):
+    # WhiteNoise warns at start-up when STATIC_ROOT is missing, as on a fresh clone.
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)

@@ -239,9 +239,9 @@ def test_account_list_pages_do_not_query_per_row(client, admin, django_assert_ma
 @pytest.mark.parametrize(
     ("role", "visible", "hidden"),
     [
-        ("tutor", ["My profile"], ["Accounts", "Settings", "Audit trail"]),
-        ("moderator", ["My profile", "Accounts"], ["Settings", "Audit trail"]),
-        ("admin", ["My profile", "Accounts", "Settings", "Audit trail"], []),
+        ("tutor", ["Students", "My profile"], ["Accounts", "Settings", "Audit trail"]),
+        ("moderator", ["Students", "My profile", "Accounts"], ["Settings", "Audit trail"]),
+        ("admin", ["Students", "My profile", "Accounts", "Settings", "Audit trail"], []),
     ],
 )
 def test_navigation_shows_each_role_only_its_own_pages(client, people, role, visible, hidden):

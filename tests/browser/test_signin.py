@@ -9,9 +9,9 @@ from tests.factories import TEST_PASSWORD, UserFactory
 from tracker.accounts.models import Role, User
 
 NAV = {
-    Role.TUTOR: {"Home", "My profile"},
-    Role.MODERATOR: {"Home", "Accounts", "My profile"},
-    Role.ADMIN: {"Home", "Accounts", "Settings", "Audit trail", "My profile"},
+    Role.TUTOR: {"Home", "Students", "My profile"},
+    Role.MODERATOR: {"Home", "Students", "Accounts", "My profile"},
+    Role.ADMIN: {"Home", "Students", "Accounts", "Settings", "Audit trail", "My profile"},
 }
 
 

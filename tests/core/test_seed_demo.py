@@ -52,3 +52,16 @@ def test_seed_demo_can_run_twice_without_duplicates():
     counts = (Branch.objects.count(), User.objects.count())
     call_command("seed_demo", password="demo-pass-123")
     assert (Branch.objects.count(), User.objects.count()) == counts
+
+
+def test_seed_demo_adds_students_with_tutors_and_availability():
+    from tracker.students.models import AvailabilityWindow, Student
+
+    call_command("seed_demo", password="demo-pass-123")
+    assert 50 <= Student.objects.count() <= 70
+    assert Student.objects.values("branch").distinct().count() == 2
+    assert Student.objects.filter(tutors__isnull=True).count() == 0
+    tutor = User.objects.get(username="tutor")
+    assert tutor.assigned_students.exists()
+    assert AvailabilityWindow.objects.filter(student__isnull=False).exists()
+    assert AvailabilityWindow.objects.filter(tutor=tutor).exists()

@@ -17,12 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG_KEYS = (
     "ENVIRONMENT", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
     "TIME_ZONE", "CURRENCY", "EMAIL_URL", "HTTPS", "TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "FIELD_ENCRYPTION_KEYS",
 )  # fmt: skip
 PRODUCTION = {
     "ENVIRONMENT": "production",
     "SECRET_KEY": secrets.token_urlsafe(64),
     "ALLOWED_HOSTS": "tutoring.example.com",
     "DATABASE_URL": "sqlite:////tmp/students-tracker-deploy-check.sqlite3",
+    "FIELD_ENCRYPTION_KEYS": "q0yQ0Ak7OBvI0bD2gqzYn6m0oVQ2ZcF1iVt2Wb2oWl0=",
 }
 
 
@@ -59,6 +61,7 @@ def test_deploy_check_is_clean_with_production_settings():
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"DEBUG": "true"}, "DEBUG"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+        ({"FIELD_ENCRYPTION_KEYS": ""}, "FIELD_ENCRYPTION_KEYS"),
     ],
 )
 def test_production_refuses_to_start_with_an_insecure_setting(override, complaint):

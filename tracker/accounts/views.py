@@ -17,10 +17,12 @@ from django.views.decorators.http import require_http_methods
 
 from tracker.accounts import selectors, services
 from tracker.accounts.forms import AccountFilterForm, AccountForm, ProfileForm, SignInForm
+from tracker.accounts.models import Role
 from tracker.accounts.permissions import Cap, can, require
 from tracker.core.errors import Conflict
 from tracker.core.forms import add_service_errors
 from tracker.core.problems import problem_response
+from tracker.students.availability_views import availability_context
 
 ACCOUNTS_PER_PAGE = 25
 
@@ -81,7 +83,10 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your contact details are saved."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "person": user})
+    context = {"form": form, "person": user}
+    if user.role == Role.TUTOR:
+        context["availability"] = availability_context(user=user, owner=user)
+    return render(request, "accounts/profile.html", context)
 
 
 @login_required
@@ -110,9 +115,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     filters = AccountFilterForm(request.GET or None, actor=request.user)
     accounts = selectors.user_list(user=request.user, **filters.filters())
     page = Paginator(accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filters": filters, "page": page, "query": query.urlencode()}
+    context = {"filters": filters, "page": page}
     template = "accounts/user_list.html#results" if request.htmx else "accounts/user_list.html"
     return render(request, template, context)
 
@@ -159,6 +162,11 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     context = {
         "form": form,
         "editing": target,
+        "availability": (
+            availability_context(user=request.user, owner=target)
+            if target.role == Role.TUTOR
+            else None
+        ),
         "can_delete": can(request.user, Cap.ACCOUNT_DELETE) and target != request.user,
     }
     return render(request, "accounts/user_form.html", context)

@@ -27,6 +27,7 @@ PII_KEYS = frozenset(
         "guardian_phone",
         "guardian_email",
         "notes",
+        "consent_given_by",
     }
 )
 # Any constant works; it only has to be the same in every process.

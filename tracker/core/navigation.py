@@ -16,10 +16,20 @@ class NavItem:
     url_name: str
     label: str | Promise
     capability: Cap | None
+    # Pages under this URL namespace count as "here" too (a student's page under Students).
+    section: str | None = None
+
+    def is_current(self, view_name: str | None) -> bool:
+        if view_name is None:
+            return False
+        return view_name == self.url_name or (
+            self.section is not None and view_name.split(":")[0] == self.section
+        )
 
 
 NAV = [
     NavItem("home", _("Home"), None),
+    NavItem("students:list", _("Students"), Cap.STUDENT_VIEW_ASSIGNED, "students"),
     NavItem("accounts:user-list", _("Accounts"), Cap.ACCOUNT_LIST),
     NavItem("org:index", _("Settings"), Cap.SETTINGS_MANAGE),
     NavItem("audit:log", _("Audit trail"), Cap.AUDIT_VIEW),
@@ -32,7 +42,7 @@ def items_for(user, current_url_name: str | None) -> list[dict[str, object]]:
         {
             "url": reverse(item.url_name),
             "label": item.label,
-            "current": item.url_name == current_url_name,
+            "current": item.is_current(current_url_name),
         }
         for item in NAV
         if item.capability is None or can(user, item.capability)

@@ -12,10 +12,11 @@ from django.db import transaction
 from tracker.accounts import demo as accounts_demo
 from tracker.accounts.models import User
 from tracker.org import demo as org_demo
+from tracker.students import demo as students_demo
 
 
 class Command(BaseCommand):
-    help = "Create demo branches, schools, subjects and accounts (admin, moderator, tutor...)."
+    help = "Create demo lookups, accounts (admin, moderator, tutor...) and students."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -44,7 +45,9 @@ class Command(BaseCommand):
             users = accounts_demo.seed(
                 password=password, branches=lookups["branches"], schools=lookups["schools"]
             )
-        self.stdout.write(self.style.SUCCESS("Demo data created."))
+            admin = next(user for user in users if user.username == "admin")
+            students = students_demo.seed(actor=admin, **lookups)
+        self.stdout.write(self.style.SUCCESS(f"Demo data created: {len(students)} students."))
         self.stdout.write("Demo logins (username / password):")
         for user in users:
             self.stdout.write(f"  {user.username:<10} {user.role:<10} {password}")
