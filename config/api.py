@@ -8,9 +8,13 @@ from ninja.security import django_auth
 
 from tracker.accounts.api import auth_router, me_router, users_router
 from tracker.accounts.tokens import BearerTokenAuth
+from tracker.attendance.api import router as attendance_router
 from tracker.audit.api import router as audit_router
 from tracker.core import api_errors
 from tracker.org.api import router as org_router
+from tracker.scheduling.api import router as sessions_router
+from tracker.scheduling.ics_api import router as ics_router
+from tracker.scheduling.slots_api import router as slots_router
 from tracker.students.api import router as students_router
 from tracker.students.availability_api import router as availability_router
 from tracker.students.import_api import router as student_import_router
@@ -33,6 +37,10 @@ api.add_router("/", org_router)
 api.add_router("/students/import", student_import_router)
 api.add_router("/students", students_router)
 api.add_router("/", availability_router)
+api.add_router("/sessions", sessions_router)
+api.add_router("/", attendance_router)
+api.add_router("/calendar", ics_router)
+api.add_router("/", slots_router)
 
 
 class ApiRoot(Schema):

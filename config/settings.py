@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "tracker.accounts",
     "tracker.audit",
     "tracker.students",
+    "tracker.scheduling",
+    "tracker.attendance",
 ]
 
 MIDDLEWARE = [
@@ -208,9 +210,12 @@ TIME_ZONE = env.str("TIME_ZONE", default="Africa/Johannesburg")
 USE_I18N = True
 USE_TZ = True
 CURRENCY = env.str("CURRENCY", default="ZAR")
+# Cancelled closer to the start than this counts as a late cancellation.
+LATE_CANCELLATION_HOURS = env.int("LATE_CANCELLATION_HOURS", default=24)
 
 # --- Static files, served by the app itself through WhiteNoise ---------------------------
 STATIC_URL = "static/"
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

@@ -14,9 +14,13 @@ urlpatterns = [
     path("students/import/", include(("tracker.students.import_urls", "students-import"))),
     path("students/", include("tracker.students.urls")),
     path("availability/", include(("tracker.students.availability_urls", "availability"))),
+    path("calendar/", include(("tracker.scheduling.calendar_urls", "calendar"))),
+    path("attendance/", include("tracker.attendance.urls")),
+    path("calendar/", include(("tracker.scheduling.ics_urls", "ics"))),
     path("settings/", include("tracker.org.urls")),
     path("api/v1/", api.urls),
     # Anything else under the API answers a problem+json 404, not the HTML 404 page.
     re_path(r"^api/", core_views.api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("tracker.core.pwa_urls")),
 ]

@@ -50,3 +50,13 @@ def pytest_configure(config):
     from django.conf import settings
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The cache outlives a test's database transaction; start each test without it.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

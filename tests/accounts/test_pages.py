@@ -239,15 +239,25 @@ def test_account_list_pages_do_not_query_per_row(client, admin, django_assert_ma
 @pytest.mark.parametrize(
     ("role", "visible", "hidden"),
     [
-        ("tutor", ["Students", "My profile"], ["Accounts", "Settings", "Audit trail"]),
-        ("moderator", ["Students", "My profile", "Accounts"], ["Settings", "Audit trail"]),
-        ("admin", ["Students", "My profile", "Accounts", "Settings", "Audit trail"], []),
+        ("tutor", ["Calendar", "Students", "My profile"], ["Accounts", "Settings", "Audit trail"]),
+        ("moderator", ["Calendar", "Students", "Accounts"], ["Settings", "Audit trail"]),
+        ("admin", ["Calendar", "Students", "Accounts", "Settings", "Audit trail"], []),
     ],
 )
 def test_navigation_shows_each_role_only_its_own_pages(client, people, role, visible, hidden):
     client.force_login(people[role])
-    nav = client.get("/").content.decode().split('<nav class="site-nav"')[1].split("</nav>")[0]
+    nav = (
+        client.get("/students/")
+        .content.decode()
+        .split('<nav class="site-nav"')[1]
+        .split("</nav>")[0]
+    )
     for label in visible:
         assert f">{label}</a>" in nav
     for label in hidden:
         assert f">{label}</a>" not in nav
+
+
+def test_the_profile_links_to_the_calendar_subscription(client, tutor):
+    client.force_login(tutor)
+    assert 'href="/calendar/subscribe/"' in client.get("/accounts/profile/").content.decode()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
 
 from tests.browser.helpers import SCREENS, Visit
 
@@ -32,6 +34,27 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def database(monkeypatch) -> threading.Lock:
+    """One request at a time, and the test's own queries between them.
+
+    With an in-memory SQLite database, Django's live server hands one connection to every
+    request thread and to the test. Pages ask for several things at once (the calendar's
+    sessions, its pickers' lists, the version; a service worker's warm-up), which a real
+    database queues; here the lock does. Tests hold it (`with database:`) to read the
+    database while the page runs.
+    """
+    lock = threading.Lock()
+    serve = WSGIHandler.__call__
+
+    def one_at_a_time(self, environ, start_response):
+        with lock:
+            return serve(self, environ, start_response)
+
+    monkeypatch.setattr(WSGIHandler, "__call__", one_at_a_time)
+    return lock
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,18 @@ from tests.factories import TEST_PASSWORD, UserFactory
 from tracker.accounts.models import Role, User
 
 NAV = {
-    Role.TUTOR: {"Home", "Students", "My profile"},
-    Role.MODERATOR: {"Home", "Students", "Accounts", "My profile"},
-    Role.ADMIN: {"Home", "Students", "Accounts", "Settings", "Audit trail", "My profile"},
+    Role.TUTOR: {"Calendar", "Today", "Students", "My profile"},
+    Role.MODERATOR: {"Calendar", "Today", "Students", "Verify", "Accounts", "My profile"},
+    Role.ADMIN: {
+        "Calendar",
+        "Today",
+        "Students",
+        "Verify",
+        "Accounts",
+        "Settings",
+        "Audit trail",
+        "My profile",
+    },
 }
 
 

@@ -42,3 +42,10 @@ def test_a_malformed_request_id_is_replaced(client):
     response = client.get("/", HTTP_X_REQUEST_ID="bad id\nwith newline")
     assert response["X-Request-ID"] != "bad id\nwith newline"
     assert len(response["X-Request-ID"]) == 32
+
+
+def test_signed_in_people_land_on_the_calendar(client, tutor):
+    client.force_login(tutor)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/calendar/"

@@ -65,3 +65,24 @@ def test_seed_demo_adds_students_with_tutors_and_availability():
     assert tutor.assigned_students.exists()
     assert AvailabilityWindow.objects.filter(student__isnull=False).exists()
     assert AvailabilityWindow.objects.filter(tutor=tutor).exists()
+
+
+def test_seed_demo_fills_four_weeks_around_today():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tracker.scheduling.models import Series, Session
+
+    call_command("seed_demo", password="demo-pass-123")
+    assert Series.objects.count() >= 40
+    now = timezone.now()
+    for week in range(-2, 2):
+        start = now + timedelta(weeks=week)
+        assert (
+            Session.objects.filter(start__gte=start, start__lt=start + timedelta(weeks=1)).count()
+            >= 40
+        )
+    assert Session.objects.filter(end__lt=now, status="completed").exists()
+    tutor = User.objects.get(username="tutor")
+    assert Session.objects.filter(tutor=tutor).exists()

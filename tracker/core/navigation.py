@@ -28,8 +28,10 @@ class NavItem:
 
 
 NAV = [
-    NavItem("home", _("Home"), None),
+    NavItem("calendar:index", _("Calendar"), Cap.CALENDAR_VIEW_OWN),
+    NavItem("attendance:today", _("Today"), Cap.SESSION_LOG_OWN),
     NavItem("students:list", _("Students"), Cap.STUDENT_VIEW_ASSIGNED, "students"),
+    NavItem("attendance:verify", _("Verify"), Cap.SESSION_VERIFY),
     NavItem("accounts:user-list", _("Accounts"), Cap.ACCOUNT_LIST),
     NavItem("org:index", _("Settings"), Cap.SETTINGS_MANAGE),
     NavItem("audit:log", _("Audit trail"), Cap.AUDIT_VIEW),
@@ -37,13 +39,17 @@ NAV = [
 ]
 
 
+PUBLIC = [NavItem("home", _("Home"), None)]
+
+
 def items_for(user, current_url_name: str | None) -> list[dict[str, object]]:
+    signed_in = user is not None and user.is_authenticated
     return [
         {
             "url": reverse(item.url_name),
             "label": item.label,
             "current": item.is_current(current_url_name),
         }
-        for item in NAV
+        for item in (NAV if signed_in else PUBLIC)
         if item.capability is None or can(user, item.capability)
     ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -11,6 +11,9 @@ from tracker.core.problems import problem_response
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    # The calendar is the product's home screen once signed in.
+    if request.user.is_authenticated:
+        return redirect("calendar:index")
     return render(request, "core/home.html")
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tracker.accounts.permissions import Cap, can, require
+from tracker.attendance.selectors import student_stats_for_page
 from tracker.core.errors import Conflict
 from tracker.core.forms import add_service_errors
 from tracker.students import selectors, services
@@ -64,6 +65,7 @@ def student_detail(request: HttpRequest, student_id: int) -> HttpResponse:
         "can_remove": can(request.user, Cap.STUDENT_REMOVE),
         "archived": student.status == StudentStatus.ARCHIVED,
         "availability": availability_context(user=request.user, owner=student),
+        "stats": student_stats_for_page(user=request.user, student=student),
     }
     return render(request, "students/detail.html", context)
 

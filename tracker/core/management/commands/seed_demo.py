@@ -12,6 +12,7 @@ from django.db import transaction
 from tracker.accounts import demo as accounts_demo
 from tracker.accounts.models import User
 from tracker.org import demo as org_demo
+from tracker.scheduling import demo as scheduling_demo
 from tracker.students import demo as students_demo
 
 
@@ -47,7 +48,12 @@ class Command(BaseCommand):
             )
             admin = next(user for user in users if user.username == "admin")
             students = students_demo.seed(actor=admin, **lookups)
-        self.stdout.write(self.style.SUCCESS(f"Demo data created: {len(students)} students."))
+            series = scheduling_demo.seed(actor=admin, students=students)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data created: {len(students)} students, {series} weekly series."
+            )
+        )
         self.stdout.write("Demo logins (username / password):")
         for user in users:
             self.stdout.write(f"  {user.username:<10} {user.role:<10} {password}")

@@ -1,0 +1,171 @@
+"""/api/v1/sessions: the calendar feed, booking, rescheduling, cancelling, series.
+
+No `from __future__ import annotations`: ninja reads these annotations at import time.
+"""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Field, Query, Router, Schema, Status
+
+from tracker.accounts.permissions import Cap, can
+from tracker.scheduling import selectors, services
+from tracker.scheduling.models import Session, SessionStatus
+
+router = Router(tags=["sessions"])
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class SessionOut(Schema):
+    id: int
+    title: str
+    start: datetime
+    end: datetime
+    status: SessionStatus
+    tutor: Ref
+    students: list[Ref]
+    subject: Ref | None
+    location: str
+    online_link: str
+    series_id: int | None
+    billable: bool
+    cancellation_reason: str
+    notes: str
+    can_manage: bool
+
+
+def session_out(session: Session, *, user: Any) -> dict[str, Any]:
+    students = [
+        {"id": s.pk, "name": f"{s.first_name} {s.last_name}"} for s in session.students.all()
+    ]
+    names = ", ".join(s.first_name for s in session.students.all())
+    subject = session.subject.name if session.subject else ""
+    return {
+        "id": session.pk,
+        "title": " · ".join(part for part in (subject, names) if part) or "Session",
+        "start": session.start,
+        "end": session.end,
+        "status": session.status,
+        "tutor": {"id": session.tutor_id, "name": session.tutor.get_full_name()},
+        "students": students,
+        "subject": {"id": session.subject_id, "name": subject} if session.subject else None,
+        "location": session.location,
+        "online_link": session.online_link,
+        "series_id": session.series_id,
+        "billable": session.billable,
+        "cancellation_reason": session.cancellation_reason,
+        "notes": session.notes,
+        "can_manage": can(user, Cap.SESSION_MANAGE),
+    }
+
+
+class FeedFilters(Schema):
+    start: datetime
+    end: datetime
+    tutor: int | None = None
+    student: int | None = None
+    branch: int | None = None
+    subject: int | None = None
+    status: SessionStatus | None = None
+
+
+class Repeat(Schema):
+    freq: Literal["weekly", "fortnightly", "monthly"]
+    weekdays: list[int] = []
+    until: date | None = None
+    count: int | None = Field(None, ge=1, le=520)
+
+
+class SessionIn(Schema):
+    tutor: int
+    students: list[int] = Field(default_factory=list, max_length=20)
+    subject: int | None = None
+    start: datetime
+    end: datetime
+    location: str = Field("", max_length=200)
+    online_link: str = Field("", max_length=200)
+    notes: str = Field("", max_length=5000)
+    repeat: Repeat | None = None
+
+
+class SessionPatch(Schema):
+    tutor: int | None = None
+    students: list[int] | None = Field(None, max_length=20)
+    subject: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    location: str | None = Field(None, max_length=200)
+    online_link: str | None = Field(None, max_length=200)
+    notes: str | None = Field(None, max_length=5000)
+    scope: Literal["this", "following", "all"] = "this"
+
+
+class CancelIn(Schema):
+    reason: str = Field(min_length=1, max_length=300)
+    billable: bool = False
+    scope: Literal["this", "following", "all"] = "this"
+
+
+class VersionOut(Schema):
+    version: int
+
+
+@router.get("", response=list[SessionOut], summary="Calendar feed")
+def sessions_feed(request: HttpRequest, filters: Query[FeedFilters]) -> list[dict[str, Any]]:
+    # Open series are stored a few months ahead; a calendar looking further asks for more.
+    services.series_extend_for_view(until=filters.end.date())
+    sessions = selectors.session_feed(user=request.auth, **filters.dict())
+    return [session_out(session, user=request.auth) for session in sessions]
+
+
+@router.get("/version", response=VersionOut, summary="Changes counter for live calendars")
+def sessions_version(request: HttpRequest) -> HttpResponse:
+    version = selectors.feed_version()
+    etag = f'"v{version}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponse(status=304, headers={"ETag": etag})
+    return JsonResponse({"version": version}, headers={"ETag": etag, "Cache-Control": "no-cache"})
+
+
+@router.post("", response={201: SessionOut}, summary="Book a session or a series")
+def sessions_create(request: HttpRequest, payload: SessionIn) -> Status:
+    data = payload.dict(exclude={"repeat"})
+    if payload.repeat is not None:
+        series, _ = services.series_create(
+            actor=request.auth, repeat=payload.repeat.dict(exclude_none=True), **data
+        )
+        session = series.sessions.order_by("start").first()
+    else:
+        session = services.session_create(actor=request.auth, **data)
+    session = selectors.get_session_for_user(user=request.auth, session_id=session.pk)
+    return Status(201, session_out(session, user=request.auth))
+
+
+@router.get("/{int:session_id}", response=SessionOut)
+def sessions_detail(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    session = selectors.get_session_for_user(user=request.auth, session_id=session_id)
+    return session_out(session, user=request.auth)
+
+
+@router.patch("/{int:session_id}", response=SessionOut, summary="Reschedule or edit")
+def sessions_update(request: HttpRequest, session_id: int, payload: SessionPatch) -> dict[str, Any]:
+    session = selectors.get_session_for_user(user=request.auth, session_id=session_id)
+    changes = payload.dict(exclude_unset=True, exclude={"scope"})
+    updated = services.session_update(
+        actor=request.auth, session=session, scope=payload.scope, **changes
+    )
+    updated = selectors.get_session_for_user(user=request.auth, session_id=updated.pk)
+    return session_out(updated, user=request.auth)
+
+
+@router.post("/{int:session_id}/cancel", response=SessionOut, summary="Cancel")
+def sessions_cancel(request: HttpRequest, session_id: int, payload: CancelIn) -> dict[str, Any]:
+    session = selectors.get_session_for_user(user=request.auth, session_id=session_id)
+    services.session_cancel(actor=request.auth, session=session, **payload.dict())
+    session = selectors.get_session_for_user(user=request.auth, session_id=session_id)
+    return session_out(session, user=request.auth)

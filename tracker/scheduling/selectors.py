@@ -1,0 +1,70 @@
+"""Reading the schedule, scoped to what the acting user may see."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from tracker.accounts.models import User
+from tracker.accounts.permissions import Cap, can, require
+from tracker.scheduling.models import FeedVersion, Session
+from tracker.scheduling.services import MAX_LENGTH
+from tracker.students.models import Student
+
+MAX_RANGE = timedelta(days=62)
+
+
+def _scope(user: User) -> QuerySet[Session]:
+    require(user, Cap.CALENDAR_VIEW_OWN)
+    sessions = Session.objects.all()
+    if not can(user, Cap.SCHEDULE_VIEW_ALL):
+        sessions = sessions.filter(tutor=user)
+    return sessions.select_related("tutor", "subject").prefetch_related(
+        Prefetch("students", queryset=Student.objects.only("id", "first_name", "last_name"))
+    )
+
+
+def session_feed(
+    *,
+    user: User,
+    start: datetime,
+    end: datetime,
+    tutor: int | None = None,
+    student: int | None = None,
+    branch: int | None = None,
+    subject: int | None = None,
+    status: str | None = None,
+) -> QuerySet[Session]:
+    """Sessions overlapping [start, end) that the user may see, for the calendar."""
+    if end <= start:
+        raise ValidationError({"end": [_("The end must be after the start.")]})
+    if end - start > MAX_RANGE:
+        raise ValidationError({"end": [_("Ask for at most 62 days at a time.")]})
+    # The lower bound on start lets the (tutor, start) index bound the scan on both sides.
+    sessions = _scope(user).filter(start__lt=end, start__gt=start - MAX_LENGTH, end__gt=start)
+    if tutor:
+        sessions = sessions.filter(tutor_id=tutor)
+    if student:
+        sessions = sessions.filter(seats__student_id=student)
+    if branch:
+        sessions = sessions.filter(seats__student__branch_id=branch).distinct()
+    if subject:
+        sessions = sessions.filter(subject_id=subject)
+    if status:
+        sessions = sessions.filter(status=status)
+    return sessions.order_by("start", "id")
+
+
+def get_session_for_user(*, user: User, session_id: int) -> Session:
+    try:
+        return _scope(user).get(pk=session_id)
+    except Session.DoesNotExist:
+        raise Http404 from None
+
+
+def feed_version() -> int:
+    return FeedVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
