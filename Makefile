@@ -14,12 +14,13 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STATIC_SOURCES := $(shell find static -type f 2>/dev/null)
 
-.PHONY: help run serve test lint format migrate seed lock clean browser-deps
+.PHONY: help run serve test lint format migrate seed lock clean browser-deps lighthouse
 
 help:
 	@echo "make run    set up and serve the app with demo data on http://127.0.0.1:$(PORT)"
 	@echo "make test   set up and run every check (lint, SQLite, PostgreSQL, browser)"
 	@echo "make lock   re-pin dependencies from pyproject.toml (with hashes)"
+	@echo "make lighthouse  mobile Lighthouse on the calendar (performance >= 90, a11y 100, < 250 kB)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -87,6 +88,11 @@ lock: $(VENV)/.dev
 		--no-emit-find-links --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
 	$(BIN)/pip-compile -q --generate-hashes --no-emit-index-url --no-emit-trusted-host \
 		--no-emit-find-links --strip-extras --allow-unsafe --extra dev -o requirements-dev.lock pyproject.toml
+
+# Not part of `make test`: a performance score depends on how busy the machine is, and the
+# tool is a large npm download. Run it when the front end changes.
+lighthouse: $(VENV)/.dev browser-deps
+	bash scripts/lighthouse.sh
 
 clean:
 	rm -rf $(VENV) var/static var/test-artifacts

@@ -94,3 +94,12 @@ def test_served_api_errors_are_problems(served_app):
     status, headers, _ = fetch(served_app + "/api/v1/does-not-exist")
     assert status == 404
     assert headers["Content-Type"] == "application/problem+json"
+
+
+def test_static_files_are_served_with_brotli_when_the_browser_takes_it(served_app):
+    html = fetch(served_app + "/")[2].decode()
+    start = html.index("/static/css/app.")
+    url = html[start : html.index('"', start)]
+    status, headers, _ = fetch(served_app + url, {"Accept-Encoding": "br, gzip"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "br"

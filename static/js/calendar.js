@@ -127,6 +127,8 @@
       // Lists and months grow with the page; a day's hours scroll inside the calendar,
       // opening at the start of a working day.
       list: { height: "auto" },
+      // Short enough to share the phone's toolbar row with the arrows and "Today".
+      listDay: { titleFormat: { weekday: "short", day: "numeric", month: "short" } },
       dayGridMonth: { height: "auto", dayMaxEvents: 4 },
       timeGrid: { contentHeight: 560, scrollTime: "07:00:00" },
     },
