@@ -40,28 +40,14 @@ from tracker.accounts.models import Role, User
 from tracker.accounts.permissions import Cap, can, require
 from tracker.lib.crypto import DecryptionError, key_ring
 from tracker.org.models import Branch, School, Subject
-from tracker.students.models import Student
+from tracker.students.models import BASIC_FIELDS, CONTACT_FIELDS, Student
 from tracker.students.services import student_create
 
+# The sheet's columns are the student's editable fields, in the form's order.
 COLUMNS = (
-    "first_name",
-    "last_name",
-    "grade",
-    "school",
-    "branch",
-    "subjects",
+    *(field for field in BASIC_FIELDS if field != "status"),
     "tutors",
-    "date_of_birth",
-    "phone",
-    "email",
-    "address",
-    "guardian_name",
-    "guardian_phone",
-    "guardian_email",
-    "notes",
-    "consent_given",
-    "consent_date",
-    "consent_given_by",
+    *CONTACT_FIELDS,
     "default_rate",
 )
 REQUIRED_COLUMNS = ("first_name", "last_name")
