@@ -13,6 +13,7 @@ from tracker.audit.api import router as audit_router
 from tracker.core import api_errors
 from tracker.org.api import router as org_router
 from tracker.scheduling.api import router as sessions_router
+from tracker.scheduling.closures_api import router as closures_router
 from tracker.scheduling.ics_api import router as ics_router
 from tracker.scheduling.slots_api import router as slots_router
 from tracker.students.api import router as students_router
@@ -40,6 +41,7 @@ api.add_router("/", availability_router)
 api.add_router("/sessions", sessions_router)
 api.add_router("/", attendance_router)
 api.add_router("/calendar", ics_router)
+api.add_router("/closures", closures_router)
 api.add_router("/", slots_router)
 
 

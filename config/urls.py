@@ -16,6 +16,7 @@ urlpatterns = [
     path("availability/", include(("tracker.students.availability_urls", "availability"))),
     path("calendar/", include(("tracker.scheduling.calendar_urls", "calendar"))),
     path("attendance/", include("tracker.attendance.urls")),
+    path("settings/closures/", include(("tracker.scheduling.closures_urls", "closures"))),
     path("calendar/", include(("tracker.scheduling.ics_urls", "ics"))),
     path("settings/", include("tracker.org.urls")),
     path("api/v1/", api.urls),
