@@ -11,6 +11,8 @@ from tracker.accounts.tokens import BearerTokenAuth
 from tracker.attendance.api import router as attendance_router
 from tracker.audit.api import router as audit_router
 from tracker.core import api_errors
+from tracker.finance.api import router as finance_router
+from tracker.messaging.api import broadcasts_router, notifications_router, threads_router
 from tracker.org.api import router as org_router
 from tracker.scheduling.api import router as sessions_router
 from tracker.scheduling.closures_api import router as closures_router
@@ -43,6 +45,10 @@ api.add_router("/", attendance_router)
 api.add_router("/calendar", ics_router)
 api.add_router("/closures", closures_router)
 api.add_router("/", slots_router)
+api.add_router("/finance", finance_router)
+api.add_router("/threads", threads_router)
+api.add_router("/broadcasts", broadcasts_router)
+api.add_router("/notifications", notifications_router)
 
 
 class ApiRoot(Schema):

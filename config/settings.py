@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "tracker.students",
     "tracker.scheduling",
     "tracker.attendance",
+    "tracker.finance",
+    "tracker.messaging",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +214,14 @@ USE_TZ = True
 CURRENCY = env.str("CURRENCY", default="ZAR")
 # Cancelled closer to the start than this counts as a late cancellation.
 LATE_CANCELLATION_HOURS = env.int("LATE_CANCELLATION_HOURS", default=24)
+# Share of the price billed for a late cancellation by the student, and for a student who
+# missed a session without notice (percent).
+LATE_CANCELLATION_SHARE = env.int("LATE_CANCELLATION_SHARE", default=100)
+NO_SHOW_SHARE = env.int("NO_SHOW_SHARE", default=LATE_CANCELLATION_SHARE)
+# Days a payer has to pay an issued invoice.
+INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=14)
+INVOICE_ISSUER = env.str("INVOICE_ISSUER", default="Students Tracker tutoring")
+INVOICE_ISSUER_DETAILS = env.str("INVOICE_ISSUER_DETAILS", default="")
 
 # --- Static files, served by the app itself through WhiteNoise ---------------------------
 STATIC_URL = "static/"

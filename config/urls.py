@@ -19,6 +19,8 @@ urlpatterns = [
     path("settings/closures/", include(("tracker.scheduling.closures_urls", "closures"))),
     path("calendar/", include(("tracker.scheduling.ics_urls", "ics"))),
     path("settings/", include("tracker.org.urls")),
+    path("finance/", include("tracker.finance.urls")),
+    path("messages/", include("tracker.messaging.urls")),
     path("api/v1/", api.urls),
     # Anything else under the API answers a problem+json 404, not the HTML 404 page.
     re_path(r"^api/", core_views.api_not_found),

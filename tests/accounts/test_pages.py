@@ -239,9 +239,13 @@ def test_account_list_pages_do_not_query_per_row(client, admin, django_assert_ma
 @pytest.mark.parametrize(
     ("role", "visible", "hidden"),
     [
-        ("tutor", ["Calendar", "Students", "My profile"], ["Accounts", "Settings", "Audit trail"]),
-        ("moderator", ["Calendar", "Students", "Accounts"], ["Settings", "Audit trail"]),
-        ("admin", ["Calendar", "Students", "Accounts", "Settings", "Audit trail"], []),
+        (
+            "tutor",
+            ["Calendar", "Students", "Messages", "My profile"],
+            ["Money", "Accounts", "Settings", "Audit trail"],
+        ),
+        ("moderator", ["Calendar", "Students", "Money", "Accounts"], ["Settings", "Audit trail"]),
+        ("admin", ["Calendar", "Students", "Money", "Accounts", "Settings", "Audit trail"], []),
     ],
 )
 def test_navigation_shows_each_role_only_its_own_pages(client, people, role, visible, hidden):

@@ -169,8 +169,9 @@ def test_the_page_costs_the_same_queries_however_long_the_trail(
     admin_client, url, admin, django_assert_max_num_queries
 ):
     write_many(30, admin)
-    # Session, user, count, one page of entries, and the request's savepoint pair.
-    with django_assert_max_num_queries(6):
+    # Session, user, count, one page of entries, the request's savepoint pair, and the
+    # bell's unread count.
+    with django_assert_max_num_queries(7):
         response = admin_client.get(url)
     assert len(response.context["page"]) == 31
 

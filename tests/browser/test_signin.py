@@ -9,13 +9,24 @@ from tests.factories import TEST_PASSWORD, UserFactory
 from tracker.accounts.models import Role, User
 
 NAV = {
-    Role.TUTOR: {"Calendar", "Today", "Students", "My profile"},
-    Role.MODERATOR: {"Calendar", "Today", "Students", "Verify", "Accounts", "My profile"},
+    Role.TUTOR: {"Calendar", "Today", "Students", "Messages", "My profile"},
+    Role.MODERATOR: {
+        "Calendar",
+        "Today",
+        "Students",
+        "Messages",
+        "Verify",
+        "Money",
+        "Accounts",
+        "My profile",
+    },
     Role.ADMIN: {
         "Calendar",
         "Today",
         "Students",
+        "Messages",
         "Verify",
+        "Money",
         "Accounts",
         "Settings",
         "Audit trail",

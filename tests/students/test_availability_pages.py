@@ -357,8 +357,9 @@ def test_the_student_page_query_count_does_not_grow_with_entries(
     many("student", assigned, 30)
     client.force_login(request.getfixturevalue(role))
 
-    # Session, user, the student, windows, time off (+ savepoints): none per entry.
-    with django_assert_max_num_queries(10):
+    # Session, user, the student, windows, time off (+ savepoints), the bell's unread count:
+    # none per entry.
+    with django_assert_max_num_queries(11):
         response = client.get(student_page(assigned))
 
     assert response.content.decode().count("availability-slot__time") == 60

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,9 @@ from tracker.attendance.models import (
 )
 from tracker.audit.services import record
 from tracker.core.errors import Conflict
+from tracker.finance import pricing
+from tracker.messaging.models import NotificationKind
+from tracker.messaging.notify import notify
 from tracker.scheduling.models import Session, SessionStatus
 from tracker.scheduling.services import bump_feed_version
 
@@ -131,6 +135,9 @@ def session_log(
     if not force:
         _check_still_as_seen(session, expected_start, outcome)
     before = _state(session)
+    if log is not None and log.review == Review.VERIFIED:
+        # Reopening a verified session takes back its price (409 when already invoiced).
+        pricing.withdraw(session)
 
     if outcome == Outcome.COMPLETED:
         marks = _attendance(session, attendance)
@@ -212,6 +219,7 @@ def logs_verify(*, actor: User, session_ids: Iterable[int]) -> int:
         SessionLog.objects.select_for_update()
         .filter(session_id__in=list(session_ids))
         .exclude(review=Review.VERIFIED)
+        .select_related("session")
     )
     now = timezone.now()
     for log in logs:
@@ -219,6 +227,7 @@ def logs_verify(*, actor: User, session_ids: Iterable[int]) -> int:
             Review.VERIFIED, actor, now, ""
         )  # fmt: skip
         log.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_comment"])
+        pricing.price_verified(log.session)
         record("attendance.session.verified", actor=actor, target=log.session)
     if logs:
         bump_feed_version()
@@ -242,5 +251,12 @@ def log_send_back(*, actor: User, session: Session, comment: str) -> SessionLog:
     log.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_comment"])
     record(
         "attendance.session.sent_back", actor=actor, target=session, changes={"comment": comment}
+    )
+    local = timezone.localtime(session.start)
+    notify(
+        {session.tutor_id} - {actor.pk},
+        kind=NotificationKind.LOG_SENT_BACK,
+        title=_("Log sent back for correction: %(when)s") % {"when": f"{local:%Y-%m-%d %H:%M}"},
+        url=reverse("attendance:today"),
     )
     return log

@@ -18,13 +18,17 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from tracker.accounts.models import Role, User
 from tracker.accounts.permissions import Cap, require
+from tracker.attendance.models import CancelledBy, Outcome, Review, SessionLog
 from tracker.audit.services import record
 from tracker.core.errors import Conflict
+from tracker.messaging.models import NotificationKind
+from tracker.messaging.notify import notify
 from tracker.org.models import Subject
 from tracker.scheduling import recurrence
 from tracker.scheduling.models import (
@@ -229,7 +233,19 @@ def session_create(*, actor: User, start: datetime, end: datetime, **details: An
     session = _guarded(write)
     bump_feed_version()
     record("scheduling.session.created", actor=actor, target=session, changes=_snapshot(session))
+    _tell_tutors(actor, [session.tutor], NotificationKind.SESSION_CREATED,
+                 _("New session booked"), session.start)  # fmt: skip
     return session
+
+
+def _tell_tutors(
+    actor: User, tutors: Iterable[User | None], kind: str, text: str, when: datetime
+) -> None:
+    """The tutor hears of a change to their schedule, unless they made it themselves."""
+    local = timezone.localtime(when)
+    title = f"{text}: {formats.date_format(local, 'D j M')} {local:%H:%M}"
+    ids = {t.pk for t in tutors if t is not None} - {actor.pk}
+    notify(ids, kind=kind, title=title, url=reverse("calendar:index"))
 
 
 def _new_session(
@@ -276,6 +292,8 @@ def session_update(
     _check_times(start, end)
     _refuse_clash(booking, start, end, ignore=[session.pk])
 
+    previous_tutor = session.tutor
+
     def write() -> None:
         session.tutor, session.subject = booking.tutor, booking.subject
         session.start, session.end = start, end
@@ -296,6 +314,8 @@ def session_update(
         target=session,
         changes={k: [before[k], v] for k, v in _snapshot(session).items() if before[k] != v},
     )
+    _tell_tutors(actor, {previous_tutor, session.tutor}, NotificationKind.SESSION_MOVED,
+                 _("Session changed"), session.start)  # fmt: skip
     return session
 
 
@@ -314,6 +334,8 @@ def session_cancel(
         raise ValidationError({"reason": [_("Say why the session is cancelled.")]})
     if session.status == SessionStatus.COMPLETED:
         raise Conflict(_("A completed session cannot be cancelled."))
+    if SessionLog.objects.filter(session=session, review=Review.VERIFIED).exists():
+        raise Conflict(_("This cancellation is verified; correct it from its log instead."))
     targets = [session]
     if scope != "this" and session.series_id:
         series = session.series
@@ -335,6 +357,17 @@ def session_cancel(
         target.billable = billable
         target.save()
         _sync_seats(target)
+        if billable:
+            # A billed cancellation goes to verification like a tutor's log, and is priced
+            # there: money only ever comes from verified sessions.
+            SessionLog.objects.update_or_create(
+                session=target,
+                defaults={
+                    "outcome": Outcome.CANCELLED, "cancelled_by": CancelledBy.STUDENT,
+                    "late_cancellation": True, "note": reason, "logged_by": actor,
+                    "logged_at": now, "review": Review.PENDING,
+                },
+            )  # fmt: skip
     bump_feed_version()
     record(
         "scheduling.session.cancelled",
@@ -342,6 +375,8 @@ def session_cancel(
         target=session,
         changes={"scope": scope, "reason": reason, "billable": billable, "count": len(targets)},
     )
+    text = _("Session cancelled") if len(targets) == 1 else _("Sessions cancelled from")
+    _tell_tutors(actor, [session.tutor], NotificationKind.SESSION_CANCELLED, text, session.start)
     session.refresh_from_db()
     return session
 
@@ -492,6 +527,8 @@ def series_create(
         target=series,
         changes={"rule": rule, "first_start": start.isoformat(), "sessions": created},
     )
+    _tell_tutors(actor, [series.tutor], NotificationKind.SESSION_CREATED,
+                 _("New repeating sessions from"), start)  # fmt: skip
     return series, created
 
 
@@ -610,6 +647,8 @@ def series_update(*, actor: User, session: Session, scope: Scope, **changes: Any
             "sessions": created,
         },
     )
+    _tell_tutors(actor, {old.tutor, new.tutor}, NotificationKind.SESSION_MOVED,
+                 _("Repeating sessions changed from"), pivot + shift)  # fmt: skip
     return new.sessions.order_by("start").first()
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from tracker.accounts import demo as accounts_demo
 from tracker.accounts.models import User
+from tracker.finance import demo as finance_demo
 from tracker.org import demo as org_demo
 from tracker.scheduling import demo as scheduling_demo
 from tracker.students import demo as students_demo
@@ -49,9 +50,11 @@ class Command(BaseCommand):
             admin = next(user for user in users if user.username == "admin")
             students = students_demo.seed(actor=admin, **lookups)
             series = scheduling_demo.seed(actor=admin, students=students)
+            money = finance_demo.seed(actor=admin, students=students)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data created: {len(students)} students, {series} weekly series."
+                f"Demo data created: {len(students)} students, {series} weekly series, "
+                f"{money['invoices']} invoices."
             )
         )
         self.stdout.write("Demo logins (username / password):")
