@@ -36,8 +36,26 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+# One lock for the whole run: a request still in flight when its test ends (a tab's poll,
+# an offline replay) must finish before the next test touches the shared connection.
+_ONE_AT_A_TIME = threading.Lock()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serialised_requests():
+    serve = WSGIHandler.__call__
+
+    def one_at_a_time(self, environ, start_response):
+        with _ONE_AT_A_TIME:
+            return serve(self, environ, start_response)
+
+    WSGIHandler.__call__ = one_at_a_time
+    yield
+    WSGIHandler.__call__ = serve
+
+
 @pytest.fixture(autouse=True)
-def database(monkeypatch) -> threading.Lock:
+def database() -> threading.Lock:
     """One request at a time, and the test's own queries between them.
 
     With an in-memory SQLite database, Django's live server hands one connection to every
@@ -46,15 +64,10 @@ def database(monkeypatch) -> threading.Lock:
     database queues; here the lock does. Tests hold it (`with database:`) to read the
     database while the page runs.
     """
-    lock = threading.Lock()
-    serve = WSGIHandler.__call__
-
-    def one_at_a_time(self, environ, start_response):
-        with lock:
-            return serve(self, environ, start_response)
-
-    monkeypatch.setattr(WSGIHandler, "__call__", one_at_a_time)
-    return lock
+    yield _ONE_AT_A_TIME
+    # Wait for any request still being served before the test's data is rolled back.
+    with _ONE_AT_A_TIME:
+        pass
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,9 @@ def write(page, recipient: str, subject: str, body: str) -> None:
     expect(page.get_by_role("status")).to_contain_text("Message sent")
 
 
-def test_a_message_and_its_reply_appear_on_open_pages(visit, browser, live_server, database):
+def test_a_message_and_its_reply_appear_on_open_pages(
+    visit, browser, live_server, database, request
+):
     UserFactory(username="coord", role=Role.MODERATOR, first_name="Cora", last_name="Coord")
     UserFactory(username="tutor", role=Role.TUTOR, first_name="Tumi", last_name="Tutor")
     sign_in(visit, "tutor")
@@ -41,6 +43,7 @@ def test_a_message_and_its_reply_appear_on_open_pages(visit, browser, live_serve
     visit.check("inbox-empty")
 
     other = browser.new_context(viewport=SCREENS["desktop"], base_url=live_server.url)
+    request.addfinalizer(other.close)  # a failing test must not leave a tab polling
     coordinator = Visit(page=other.new_page(), screen="desktop", test_name="coordinator")
     sign_in(coordinator, "coord")
     coordinator.goto("/messages/")
@@ -62,7 +65,6 @@ def test_a_message_and_its_reply_appear_on_open_pages(visit, browser, live_serve
     coordinator.page.get_by_text("Sent to 1 person").click()
     expect(coordinator.page.get_by_text("not read yet")).to_have_count(0)
     assert coordinator.console_errors == []
-    other.close()
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +123,7 @@ def two_processes(tmp_path_factory):
 
 
 def test_a_message_sent_through_one_process_reaches_a_page_served_by_another(
-    visit, browser, two_processes
+    visit, browser, two_processes, request
 ):
     (first, second), shared = two_processes
     shared.flushdb()
@@ -134,6 +136,7 @@ def test_a_message_sent_through_one_process_reaches_a_page_served_by_another(
     page.goto(second + "/messages/")
 
     other = browser.new_context(viewport=SCREENS["desktop"])
+    request.addfinalizer(other.close)
     sender = other.new_page()
     sender.goto(first + "/accounts/login/")
     sender.get_by_label("Username or e-mail").fill("coord")
@@ -149,4 +152,3 @@ def test_a_message_sent_through_one_process_reaches_a_page_served_by_another(
     # The polls were answered from the shared cache, not only from the database.
     assert any(key.startswith(b":1:inbox-version:") for key in shared.keys("*inbox-version*"))
     visit.check("across-processes")
-    other.close()
