@@ -11,6 +11,8 @@ from tracker.accounts.tokens import BearerTokenAuth
 from tracker.attendance.api import router as attendance_router
 from tracker.audit.api import router as audit_router
 from tracker.core import api_errors
+from tracker.core.security import staff_only_docs_in_production
+from tracker.core.throttling import api_throttles
 from tracker.finance.api import router as finance_router
 from tracker.messaging.api import broadcasts_router, notifications_router, threads_router
 from tracker.org.api import router as org_router
@@ -29,6 +31,9 @@ api = NinjaAPI(
     urls_namespace="api",
     # Bearer tokens for apps; the browser's session cookie for pages (CSRF checked on writes).
     auth=[BearerTokenAuth(), django_auth],
+    # Per token when signed in, per client address otherwise (settings.API_RATE_LIMIT_*).
+    throttle=api_throttles(),
+    docs_decorator=staff_only_docs_in_production,
 )
 api_errors.install(api)
 api.add_router("/auth", auth_router)

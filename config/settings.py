@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "tracker.attendance",
     "tracker.finance",
     "tracker.messaging",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -88,9 +91,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Idle timeout, absolute lifetime, revoked sessions, the second factor (after django-otp).
+    "tracker.accounts.security.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "tracker.core.security.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so that it can replace any response of a locked-out sign-in attempt.
     "axes.middleware.AxesMiddleware",
@@ -169,7 +176,31 @@ AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses locked-out credentials before the password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # One-time sign-in links by e-mail (django-sesame): valid 15 minutes, used once.
+    "sesame.backends.ModelBackend",
 ]
+SESAME_MAX_AGE = 15 * 60
+SESAME_ONE_TIME = True
+
+# --- Security: sessions, second factor, rate limits, privacy, backups (issue 9) -------------
+# Signed-in browser sessions end after this long without a request, and in any case after
+# the absolute lifetime.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+# Admins must set up an authenticator app before using the app (default on in production).
+REQUIRE_ADMIN_2FA = env.bool("REQUIRE_ADMIN_2FA", default=PRODUCTION)
+OTP_TOTP_ISSUER = "Students Tracker"
+# API rate limits (per token when signed in, per client address otherwise), e.g. "600/m".
+API_RATE_LIMIT_USER = env.str("API_RATE_LIMIT_USER", default="600/m")
+API_RATE_LIMIT_ANON = env.str("API_RATE_LIMIT_ANON", default="60/m")
+# Archived students' personal data is removed this many months after archiving
+# (`manage.py apply_retention`); 0 keeps it.
+STUDENT_RETENTION_MONTHS = env.int("STUDENT_RETENTION_MONTHS", default=24)
+# `manage.py backup`: where, how many to keep, and the key that encrypts them (base64, 32
+# bytes; by default derived from the first field-encryption key).
+BACKUP_DIR = env.path("BACKUP_DIR", default=str(VAR_DIR / "backups"))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+BACKUP_KEY = env.str("BACKUP_KEY", default="")
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"

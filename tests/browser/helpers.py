@@ -11,6 +11,16 @@ SCREENS = {
     "desktop": {"width": 1280, "height": 800},
 }
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts" / "screenshots"
+# Every Content-Security-Policy violation the page reports, so that inline script or style
+# fails the test even when the page still works.
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  const what = e.blockedURI || 'inline';
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.__cspViolations.push(`${e.violatedDirective} blocked ${what} at ${where}`);
+});
+"""
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
@@ -24,6 +34,7 @@ class Visit:
     console_errors: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.page.add_init_script(CSP_LISTENER)
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
 
@@ -40,6 +51,8 @@ class Visit:
         """Screenshot, then fail on console errors and on WCAG A/AA violations."""
         self.screenshot(label)
         assert self.console_errors == [], self.console_errors
+        blocked = self.page.evaluate("window.__cspViolations || []")
+        assert blocked == [], blocked
         violations = self.page.evaluate(
             "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
             ".then(r => r.violations.map(v => ({id: v.id, help: v.help, "

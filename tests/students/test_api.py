@@ -30,11 +30,11 @@ ACCESS = [
     ("moderator", "patch", "/{u}", {"grade": "X"}, 200),
     ("moderator", "patch", "/{u}", {"status": "paused"}, 200),
     ("moderator", "delete", "/{u}", None, 403),
-    ("moderator", "post", "/{u}/erase", None, 403),
+    ("moderator", "post", "/{u}/erase", {"confirmation": "Olwethu Other"}, 403),
     ("admin", "post", "", {"first_name": "A", "last_name": "B", "default_rate": "9"}, 201),
     ("admin", "patch", "/{u}", {"default_rate": "400"}, 200),
     ("admin", "delete", "/{u}", None, 200),
-    ("admin", "post", "/{u}/erase", None, 409),
+    ("admin", "post", "/{u}/erase", {"confirmation": "Olwethu Other"}, 409),
 ]
 
 
@@ -58,7 +58,12 @@ def test_admin_archives_restores_and_erases(client, admin, unassigned, bearer):
     restored = client.post(f"/api/v1/students/{unassigned.pk}/restore", **headers).json()
     assert restored["status"] == "active"
     client.delete(f"/api/v1/students/{unassigned.pk}", **headers)
-    erase = client.post(f"/api/v1/students/{unassigned.pk}/erase", **headers)
+    erase = client.post(
+        f"/api/v1/students/{unassigned.pk}/erase",
+        {"confirmation": "Olwethu Other"},
+        content_type="application/json",
+        **headers,
+    )
     assert erase.status_code == 204
     assert not Student.objects.filter(pk=unassigned.pk).exists()
 

@@ -163,7 +163,8 @@ def test_admin_archives_restores_and_erases_from_the_pages(client, admin, unassi
     refused = client.post(f"/students/{unassigned.pk}/erase/")
     assert "Archive the student before erasing them." in refused.content.decode()
     client.post(f"/students/{unassigned.pk}/archive/")
-    assert client.post(f"/students/{unassigned.pk}/erase/").status_code == 302
+    erased = client.post(f"/students/{unassigned.pk}/erase/", {"confirmation": "Olwethu Other"})
+    assert erased.status_code == 302
     assert not Student.objects.filter(pk=unassigned.pk).exists()
 
 

@@ -11,7 +11,7 @@ from tests.factories import BranchFactory, SubjectFactory, UserFactory
 from tracker.accounts.models import Role
 from tracker.audit.models import AuditLog
 from tracker.core.errors import Conflict
-from tracker.students import services
+from tracker.students import privacy, services
 from tracker.students.models import Student, StudentStatus
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +104,7 @@ def test_only_admins_archive_restore_and_erase(moderator, admin, assigned):
     with pytest.raises(PermissionDenied):
         services.student_archive(actor=moderator, student=assigned)
     with pytest.raises(Conflict):
-        services.student_erase(actor=admin, student=assigned)
+        privacy.student_erase(actor=admin, student=assigned, confirmation="Amahle Assigned")
     services.student_archive(actor=admin, student=assigned)
     assert assigned.status == StudentStatus.ARCHIVED
     with pytest.raises(Conflict):
@@ -113,13 +113,13 @@ def test_only_admins_archive_restore_and_erase(moderator, admin, assigned):
     assert assigned.status == StudentStatus.ACTIVE
     services.student_archive(actor=admin, student=assigned)
     pk = assigned.pk
-    services.student_erase(actor=admin, student=assigned)
+    privacy.student_erase(actor=admin, student=assigned, confirmation="Amahle Assigned")
     assert not Student.objects.filter(pk=pk).exists()
     actions = list(AuditLog.objects.values_list("action", flat=True))
     for action in ("archived", "restored", "erased"):
         assert f"students.student.{action}" in actions
     erased = AuditLog.objects.get(action="students.student.erased")
-    assert erased.changes == {}
+    assert erased.changes["deleted"] is True
 
 
 def test_pause_and_resume(moderator, assigned):

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import CursorPagination, paginate
 
-from tracker.accounts import selectors, services, tokens
+from tracker.accounts import security, selectors, services, tokens, two_factor
 from tracker.accounts.models import Role, User
 
 auth_router = Router(tags=["auth"])
@@ -20,6 +20,12 @@ users_router = Router(tags=["users"])
 class TokenIn(Schema):
     username: str = Field(min_length=1, max_length=254, description="Username or e-mail")
     password: str = Field(min_length=1, max_length=4096)
+    otp: str | None = Field(
+        default=None,
+        max_length=32,
+        description="For accounts with two-step sign-in: the authenticator app's code or a "
+        "recovery code. Without it such accounts get 401 with `otp_required: true`.",
+    )
 
 
 class RefreshIn(Schema):
@@ -73,6 +79,17 @@ class ProfileIn(Schema):
 class PasswordIn(Schema):
     current_password: str = Field(max_length=4096)
     new_password: str = Field(min_length=1, max_length=4096)
+
+
+class SignInOut(Schema):
+    id: str = Field(description='"browser-<n>" or "api-<n>", for DELETE /me/sessions/{id}')
+    kind: str = Field(description="browser or api")
+    device: str
+    user_agent: str
+    ip: str | None
+    created_at: datetime
+    last_seen_at: datetime | None
+    current: bool = Field(description="The session or token making this request")
 
 
 class UserOut(MeOut):
@@ -129,6 +146,7 @@ def token_obtain(request: HttpRequest, payload: TokenIn) -> tokens.TokenPair:
     user = services.signin_check(
         request=request, identifier=payload.username, password=payload.password
     )
+    two_factor.api_signin_second_factor(user=user, code=payload.otp)
     return tokens.token_issue(user=user)
 
 
@@ -163,6 +181,26 @@ def me_password(request: HttpRequest, payload: PasswordIn) -> Status:
         current_password=payload.current_password,
         new_password=payload.new_password,
     )
+    security.signins_end_after_password(
+        user=request.user, keep_session_id=security.current_signin_id(request)
+    )
+    return Status(204, None)
+
+
+@me_router.get("/sessions", response=list[SignInOut], summary="Where you're signed in")
+def me_sessions(request: HttpRequest) -> list[security.SignIn]:
+    return security.signins_for_user(
+        user=request.user,
+        current_session_id=security.current_signin_id(request),
+        current_family_id=security.current_token_family_id(request),
+    )
+
+
+@me_router.delete(
+    "/sessions/{session_id}", response={204: None}, summary="Sign out a browser or an app"
+)
+def me_session_revoke(request: HttpRequest, session_id: str) -> Status:
+    security.signin_revoke(user=request.user, signin_id=session_id)
     return Status(204, None)
 
 

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -93,3 +94,37 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} token {self.pk}"
+
+
+class SignInSession(models.Model):
+    """One browser sign-in, so that people can see where they are signed in and end it.
+
+    `session_key` is the Django session's key (as the session table itself stores it):
+    revoking deletes that session from the store, which signs the browser out on its next
+    request whatever the session engine.
+    """
+
+    class Ended(models.TextChoices):
+        SIGNED_OUT = "signed_out", _("signed out")
+        REVOKED = "revoked", _("revoked")
+        IDLE = "idle", _("idle timeout")
+        EXPIRED = "expired", _("lifetime over")
+        PASSWORD = "password", _("password changed")
+        REPLACED = "replaced", _("signed in again")
+        SECOND_FACTOR = "second_factor", _("second factor required")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signin_sessions")
+    session_key = models.CharField(max_length=40, db_index=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    via = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=16, choices=Ended.choices, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"browser sign-in {self.pk} of {self.user_id}"

@@ -11,6 +11,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -245,7 +246,13 @@ def user_delete(*, actor: User, user_id: int) -> None:
         raise Conflict(_("You cannot delete your own account."))
     snapshot = {"username": user.username, "role": user.role}
     target_id = user.pk
-    user.delete()
+    try:
+        user.delete()
+    except ProtectedError:
+        # Sessions, logs and money point to them: the records must keep their author.
+        raise Conflict(
+            _("This account has sessions or records that must be kept; deactivate it instead.")
+        ) from None
     record(
         "accounts.user.deleted",
         actor=actor,

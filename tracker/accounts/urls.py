@@ -9,9 +9,20 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
+    path("login/verify/", views.signin_verify, name="login-verify"),
+    path("login/link/", views.signin_link_request, name="login-link-request"),
+    path("login/link/sent/", views.signin_link_sent, name="login-link-sent"),
+    path("login/link/use/", views.signin_link, name="login-link"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("password/", views.password_change, name="password-change"),
+    path("sessions/", views.signins, name="signins"),
+    path("sessions/revoke-others/", views.signins_revoke_others, name="signins-revoke-others"),
+    path("sessions/<str:signin_id>/revoke/", views.signin_revoke, name="signin-revoke"),
+    path("two-factor/", views.two_factor_status, name="two-factor"),
+    path("two-factor/setup/", views.two_factor_setup, name="two-factor-setup"),
+    path("two-factor/recovery-codes/", views.two_factor_codes, name="two-factor-codes"),
+    path("two-factor/disable/", views.two_factor_disable, name="two-factor-disable"),
     path(
         "password/reset/",
         auth_views.PasswordResetView.as_view(

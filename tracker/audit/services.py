@@ -17,8 +17,14 @@ REDACTED = "[redacted]"
 SECRET_KEYS = frozenset(
     {"password", "password1", "password2", "token", "access_token", "refresh_token", "secret"}
 )
+# The trail is append-only and hash-chained, so an erased student's data could never be
+# taken out of it again: names, contact details and free text written about a child never
+# go in. ("name" alone is not here: it is how branches, schools and subjects are called.)
 PII_KEYS = frozenset(
     {
+        "first_name",
+        "last_name",
+        "full_name",
         "email",
         "phone",
         "date_of_birth",
@@ -28,6 +34,14 @@ PII_KEYS = frozenset(
         "guardian_email",
         "notes",
         "consent_given_by",
+        # A session log's note says what a child did; an invoice line starts with their name;
+        # a home lesson's location is where a child lives.
+        "note",
+        "location",
+        "description",
+        "payer_name",
+        "payer_email",
+        "payer_address",
     }
 )
 # Any constant works; it only has to be the same in every process.

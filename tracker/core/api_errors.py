@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -95,6 +96,11 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return response
 
 
+def on_number_out_of_range(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # SQLite refuses integers beyond 64 bits when binding them; PostgreSQL just finds nothing.
+    return problem_response(request, 422, detail=_("A number in the request is out of range."))
+
+
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     request_id = getattr(request, "request_id", "")
     logger.exception("Unhandled API error", extra={"request_id": request_id})
@@ -111,4 +117,5 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Throttled, on_throttled)
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(DomainError, on_domain_error)
+    api.add_exception_handler(OverflowError, on_number_out_of_range)
     api.add_exception_handler(Exception, on_unexpected_error)

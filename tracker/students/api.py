@@ -1,4 +1,4 @@
-"""/api/v1/students: list, create, read, edit, archive, restore, erase.
+"""/api/v1/students: list, create, read, edit, archive, restore, export, erase.
 
 What a student looks like depends on who asks: StudentOut is filled from
 `student_as_dict(..., user=...)`, and fields the role may not see are left unset and so
@@ -11,12 +11,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import CursorPagination, paginate
 from pydantic import ValidationInfo, model_validator
 
-from tracker.students import selectors, services
+from tracker.accounts.permissions import Cap, require
+from tracker.students import privacy, selectors, services
 from tracker.students.models import Student, StudentStatus
 
 router = Router(tags=["students"])
@@ -161,8 +162,32 @@ def students_restore(request: HttpRequest, student_id: int) -> Student:
     return services.student_restore(actor=request.auth, student=student)
 
 
-@router.post("/{int:student_id}/erase", response={204: None}, summary="Erase for good")
-def students_erase(request: HttpRequest, student_id: int) -> Status:
+class EraseIn(Schema):
+    confirmation: str = Field(
+        min_length=1, max_length=300, description="The student's full name, typed to confirm"
+    )
+
+
+@router.get(
+    "/{int:student_id}/export",
+    summary="Everything held about the student (ZIP of JSON and CSV)",
+    openapi_extra={
+        "responses": {200: {"description": "The ZIP", "content": {"application/zip": {}}}}
+    },
+)
+def students_export(request: HttpRequest, student_id: int) -> HttpResponse:
+    # The capability first: a tutor learns nothing about which students exist.
+    require(request.auth, Cap.EXPORT_ALL)
     student = selectors.get_student_for_user(user=request.auth, student_id=student_id)
-    services.student_erase(actor=request.auth, student=student)
+    export = privacy.student_export(actor=request.auth, student=student)
+    response = HttpResponse(export.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+@router.post("/{int:student_id}/erase", response={204: None}, summary="Erase for good")
+def students_erase(request: HttpRequest, student_id: int, payload: EraseIn) -> Status:
+    require(request.auth, Cap.STUDENT_REMOVE)
+    student = selectors.get_student_for_user(user=request.auth, student_id=student_id)
+    privacy.student_erase(actor=request.auth, student=student, confirmation=payload.confirmation)
     return Status(204, None)

@@ -8,10 +8,11 @@ No `from __future__ import annotations`: ninja reads these annotations at import
 """
 
 from datetime import date, datetime, time
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime
 
 from tracker.students import availability
 from tracker.students.availability import Owner
@@ -21,6 +22,17 @@ from tracker.students.selectors import get_student_for_user
 router = Router(tags=["availability"])
 
 WEEKDAY_HELP = "0 = Monday … 6 = Sunday"
+
+
+def _wall_clock(value: time) -> time:
+    # Windows repeat weekly in the business's zone; an offset would mean a different hour
+    # on either side of a clock change, and the database stores naive times only.
+    if value.tzinfo is not None:
+        raise ValueError("Give a wall-clock time without a UTC offset, such as 09:00.")
+    return value
+
+
+WallTime = Annotated[time, AfterValidator(_wall_clock)]
 
 
 class WindowOut(Schema):
@@ -34,16 +46,16 @@ class WindowOut(Schema):
 
 class WindowIn(Schema):
     weekday: int = Field(ge=0, le=6, description=WEEKDAY_HELP)
-    start: time = Field(description="Wall-clock time in the business's time zone")
-    end: time = Field(description="Later than start, same day")
+    start: WallTime = Field(description="Wall-clock time in the business's time zone")
+    end: WallTime = Field(description="Later than start, same day")
     valid_from: date | None = Field(None, description="Empty: from now on")
     valid_to: date | None = Field(None, description="Empty: until further notice")
 
 
 class WindowPatch(Schema):
     weekday: int | None = Field(None, ge=0, le=6, description=WEEKDAY_HELP)
-    start: time | None = None
-    end: time | None = None
+    start: WallTime | None = None
+    end: WallTime | None = None
     valid_from: date | None = None
     valid_to: date | None = None
 

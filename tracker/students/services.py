@@ -193,6 +193,10 @@ def student_archive(*, actor: User, student: Student) -> Student:
 @transaction.atomic
 def student_restore(*, actor: User, student: Student) -> Student:
     require(actor, Cap.STUDENT_REMOVE)
+    from tracker.students.privacy import is_erased  # privacy builds on these services
+
+    if is_erased(student):
+        raise Conflict(_("An erased student cannot be restored."))
     if student.status == StudentStatus.ARCHIVED:
         student.status = StudentStatus.ACTIVE
         student.archived_at = None
@@ -204,17 +208,3 @@ def student_restore(*, actor: User, student: Student) -> Student:
             changes={"status": [StudentStatus.ARCHIVED, StudentStatus.ACTIVE]},
         )
     return student
-
-
-@transaction.atomic
-def student_erase(*, actor: User, student: Student) -> None:
-    """Delete a student and their personal data for good. Only archived students: erasing
-    is the last step, after the business stopped working with them."""
-    require(actor, Cap.STUDENT_REMOVE)
-    if student.status != StudentStatus.ARCHIVED:
-        raise Conflict(_("Archive the student before erasing them."))
-    target_id = student.pk
-    student.delete()
-    record(
-        "students.student.erased", actor=actor, target_type="students.student", target_id=target_id
-    )

@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:student_id>/pause/", views.student_pause, name="pause"),
     path("<int:student_id>/archive/", views.student_archive, name="archive"),
     path("<int:student_id>/restore/", views.student_restore, name="restore"),
+    path("<int:student_id>/export/", views.student_export, name="export"),
     path("<int:student_id>/erase/", views.student_erase, name="erase"),
 ]

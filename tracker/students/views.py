@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -7,13 +8,14 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tracker.accounts.permissions import Cap, can, require
 from tracker.attendance.selectors import student_stats_for_page
 from tracker.core.errors import Conflict
 from tracker.core.forms import add_service_errors
-from tracker.students import selectors, services
+from tracker.students import privacy, selectors, services
 from tracker.students.availability_views import availability_context
 from tracker.students.forms import StudentFilterForm, StudentForm
 from tracker.students.models import StudentStatus
@@ -63,6 +65,7 @@ def student_detail(request: HttpRequest, student_id: int) -> HttpResponse:
         "see_all": can(request.user, Cap.STUDENT_VIEW_ALL),
         "can_edit": can(request.user, Cap.STUDENT_EDIT),
         "can_remove": can(request.user, Cap.STUDENT_REMOVE),
+        "can_export": can(request.user, Cap.EXPORT_ALL),
         "archived": student.status == StudentStatus.ARCHIVED,
         "availability": availability_context(user=request.user, owner=student),
         "stats": student_stats_for_page(user=request.user, student=student),
@@ -145,17 +148,51 @@ def student_restore(request: HttpRequest, student_id: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def student_export(request: HttpRequest, student_id: int) -> HttpResponse:
+    require(request.user, Cap.EXPORT_ALL)
+    student = selectors.get_student_for_user(user=request.user, student_id=student_id)
+    export = privacy.student_export(actor=request.user, student=student)
+    response = HttpResponse(export.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+class EraseForm(forms.Form):
+    confirmation = forms.CharField(
+        label=gettext_lazy("The student's full name"),
+        max_length=300,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "aria-describedby": "erase-confirm-help",
+            }
+        ),
+    )
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def student_erase(request: HttpRequest, student_id: int) -> HttpResponse:
     require(request.user, Cap.STUDENT_REMOVE)
     student = selectors.get_student_for_user(user=request.user, student_id=student_id)
-    error = None
-    if request.method == "POST":
+    form = EraseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
-            services.student_erase(actor=request.user, student=student)
+            privacy.student_erase(
+                actor=request.user,
+                student=student,
+                confirmation=form.cleaned_data["confirmation"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
         except Conflict as exc:
-            error = exc.detail
+            form.add_error(None, exc.detail)
         else:
-            messages.success(request, _("%(name)s erased.") % {"name": student.full_name})
+            # Not by name: the message waits in the session until shown.
+            messages.success(request, _("The student's personal data was erased."))
             return redirect("students:list")
-    return render(request, "students/erase.html", {"student": student, "error": error})
+    archived = student.status == StudentStatus.ARCHIVED
+    context = {"student": student, "form": form, "archived": archived}
+    return render(request, "students/erase.html", context)

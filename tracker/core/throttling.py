@@ -1,0 +1,116 @@
+"""API rate limits: per token for signed-in callers, per client address for everyone else.
+
+ninja's own throttles are not used as they are: they keep each request's state on the
+throttle object, which every request thread shares, and they store a list of timestamps
+that two workers can overwrite at once. These count in fixed windows with one atomic
+`cache.incr`, in Redis when REDIS_URL is set (so every worker and process shares the
+count) and in process memory otherwise. A fixed window lets a client send up to twice its
+rate across a window boundary, which is fine for what this guards against: scraping,
+guessing and runaway scripts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from ninja.throttling import BaseThrottle
+
+from tracker.core.request_context import client_ip
+
+_PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'600/m' → (600, 60); '10/5m' → (10, 300)."""
+    count, _, span = rate.partition("/")
+    digits = span.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = span[len(digits) :]
+    if unit not in _PERIODS or not count.isdigit() or (digits and not digits.isdigit()):
+        raise ValueError(f"Invalid rate {rate!r}: expected e.g. '600/m'")
+    return int(count), int(digits or 1) * _PERIODS[unit]
+
+
+def _digest(value: str) -> str:
+    # Keys never hold a token or a session key that could be read back from the cache.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+class WindowThrottle(BaseThrottle):
+    """At most N requests per period for one identity; subclasses say whose and how many."""
+
+    scope = ""
+    rate_setting = ""
+    timer = staticmethod(time.time)
+
+    def __init__(self) -> None:
+        # What ninja asks `wait()` right after a refusal, kept per request, not per object.
+        self._wait: ContextVar[float | None] = ContextVar(f"throttle_wait_{self.scope}")
+
+    def identity(self, request: HttpRequest) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self._wait.set(None)
+        identity = self.identity(request)
+        if identity is None:
+            return True
+        # Read on every request, so that a changed setting (or a test's override) applies.
+        limit, period = parse_rate(getattr(settings, self.rate_setting))
+        now = self.timer()
+        window = int(now // period)
+        key = f"throttle:{self.scope}:{identity}:{window}"
+        if cache.add(key, 1, timeout=period + 1):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr: this is a new window
+                cache.add(key, 1, timeout=period + 1)
+                count = 1
+        if count <= limit:
+            return True
+        self._wait.set(max(1, math.ceil((window + 1) * period - now)))
+        return False
+
+    def wait(self) -> float | None:
+        return self._wait.get(None)
+
+
+class TokenThrottle(WindowThrottle):
+    """Signed-in callers: per bearer token, or per browser session for the pages' calls."""
+
+    scope = "token"
+    rate_setting = "API_RATE_LIMIT_USER"
+
+    def identity(self, request: HttpRequest) -> str | None:
+        if getattr(request, "auth", None) is None:
+            return None
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token:
+            return "bearer-" + _digest(token.strip())
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            return "session-" + _digest(session.session_key)
+        return f"user-{request.user.pk}"
+
+
+class AddressThrottle(WindowThrottle):
+    """Everyone else, by the client's address as the trusted proxies report it."""
+
+    scope = "address"
+    rate_setting = "API_RATE_LIMIT_ANON"
+
+    def identity(self, request: HttpRequest) -> str | None:
+        if getattr(request, "auth", None) is not None:
+            return None
+        return "ip-" + (client_ip(request) or "unknown")
+
+
+def api_throttles() -> list[BaseThrottle]:
+    return [TokenThrottle(), AddressThrottle()]
