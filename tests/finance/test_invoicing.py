@@ -424,3 +424,17 @@ def test_money_freed_by_a_void_pays_the_payers_other_open_invoice(admin, verifie
     assert april.status == InvoiceStatus.PAID
     [row] = selectors.balances(user=admin)
     assert (row.balance, row.credit, row.overdue) == (Decimal("-300.00"), Decimal("300.00"), 0)
+
+
+def test_generating_looks_up_each_students_payer_once(
+    admin, verified, priced, django_assert_max_num_queries
+):
+    for day in range(1, 4):
+        verified(date(2026, 5, day))
+    with django_assert_max_num_queries(30) as three:
+        services.invoices_generate(actor=admin, start=date(2026, 5, 1), end=date(2026, 5, 3))
+    for day in range(4, 14):
+        verified(date(2026, 5, day))
+    # Ten more sessions of the same student: no extra payer lookups, one bulk line insert.
+    with django_assert_max_num_queries(len(three)):
+        services.invoices_generate(actor=admin, start=date(2026, 5, 4), end=date(2026, 5, 13))

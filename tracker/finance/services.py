@@ -255,9 +255,13 @@ def invoices_generate(
     if students is not None:
         charges = charges.filter(student_id__in=list(students))
     groups: dict[tuple[int, int | None], list[Charge]] = defaultdict(list)
+    payers: dict[int, int] = {}  # student → payer: one lookup per student, not per session
     for charge in charges:
-        payer = payer_for(charge.student)
-        groups[(payer.pk, charge.student_id if per == "student" else None)].append(charge)
+        if charge.student_id not in payers:
+            payers[charge.student_id] = payer_for(charge.student).pk
+        groups[(payers[charge.student_id], charge.student_id if per == "student" else None)].append(
+            charge
+        )
     invoices = []
     try:
         with transaction.atomic():
