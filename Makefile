@@ -10,6 +10,9 @@ WORKERS ?= 2
 THREADS ?= 4
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= 2
+# Whole files, in the order tests/conftest.py gives (longest first; transactional tests
+# last): a module-scoped fixture is built once, and the workers finish together.
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STATIC_SOURCES := $(shell find static -type f 2>/dev/null)
@@ -70,11 +73,12 @@ format: $(VENV)/.dev
 test: $(VENV)/.dev browser-deps lint
 	TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
 	@echo "== pytest on SQLite (unit, integration, browser) with coverage =="
-	env -u DATABASE_URL TESTING=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --create-db \
+	env -u DATABASE_URL TESTING=1 $(BIN)/pytest $(PYTEST_XDIST) --create-db \
 		--cov --cov-report=term --cov-report=html:var/test-artifacts/coverage
-	@echo "== pytest on PostgreSQL =="
+	@echo "== pytest on PostgreSQL (the tests that use the database, without the browser) =="
 	@if $(BIN)/python scripts/db_reachable.py "$(TEST_POSTGRES_URL)"; then \
-		TESTING=1 DATABASE_URL="$(TEST_POSTGRES_URL)" $(BIN)/pytest -n $(PYTEST_WORKERS) --create-db -m "not browser"; \
+		TESTING=1 DATABASE_URL="$(TEST_POSTGRES_URL)" $(BIN)/pytest $(PYTEST_XDIST) --create-db \
+			-m "not browser and not db_independent"; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL at $(TEST_POSTGRES_URL) is unreachable and CI=true: failing."; exit 1; \
 	else \

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
 from tests.factories import UserFactory
 from tracker.accounts.models import Role
@@ -60,3 +61,93 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """Database access for a module-scoped fixture that builds a world once for a module's
+    tests instead of once per test. Each test still runs in its own savepoint inside it,
+    so what a test changes is undone for the next; the world itself is rolled back after
+    the module. Not for modules with transactional tests (they would flush the world)."""
+    with django_db_blocker.unblock():
+        # Marked as Django's own test atomics are, so that a durable atomic block in the
+        # code under test still counts as the outermost one.
+        atomic = transaction.atomic()
+        atomic._from_testcase = True
+        atomic.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+# --- How the suite is split and ordered (see the Makefile's `test`) ----------------------
+
+# Fixtures that make a test transactional, as pytest-django decides.
+TRANSACTIONAL_FIXTURES = {"transactional_db", "django_db_reset_sequences", "live_server"}
+# The longest modules (up to tens of seconds each): started first, so that the workers
+# finish together instead of one waiting for the other's last long test.
+SLOW_FIRST = (
+    "tests/test_serving.py",
+    "tests/security/test_schemathesis.py",
+    "tests/core/test_backup.py",
+    "tests/core/test_seed_demo.py",
+    "tests/security/test_crash.py",
+    "tests/core/test_seed_load.py",
+    "tests/accounts/test_acceptance.py",
+    "tests/students/test_encryption_at_rest.py",
+    "tests/students/test_import.py",
+    "tests/finance/test_properties.py",
+    "tests/security/test_production.py",
+    "tests/security/test_bandit.py",
+    "tests/browser/test_signin.py",
+    "tests/browser/test_calendar.py",
+    "tests/browser/test_messaging.py",
+    "tests/browser/test_account_security.py",
+    "tests/browser/test_finance.py",
+)
+
+
+def _section(item) -> int:
+    """0: no database, 1: the database in a transaction rolled back after the test,
+    2: transactional (each flushes the database when it ends)."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    transactional = marker and (
+        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+    )
+    if transactional or fixtures & TRANSACTIONAL_FIXTURES:
+        return 2
+    return 1 if marker or "db" in fixtures else 0
+
+
+def _path(item) -> str:
+    return item.nodeid.split("::")[0]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items):
+    """Mark the tests that never touch the suite's database `db_independent`: they give
+    the same answer on SQLite and PostgreSQL, so the PostgreSQL pass leaves them out. A
+    test that makes a database of the suite's kind itself is marked `every_database`."""
+    for item in items:
+        if _section(item) == 0 and not item.get_closest_marker("every_database"):
+            item.add_marker(pytest.mark.db_independent)
+    yield
+    # After pytest-django's ordering, which this keeps: a transactional test's flush would
+    # remove rows that data migrations made, so those run after the rolled-back ones. The
+    # tests without a database can go first, and the longest modules go first in each part.
+    # The Makefile hands whole files to the workers in this order (--dist loadfile
+    # --no-loadscope-reorder), a file where its first test comes: so the files that also
+    # hold transactional tests come after all the others.
+    flushing = {_path(item) for item in items if _section(item) == 2}
+
+    def order(item) -> tuple[float, int]:
+        section = _section(item)
+        if section < 2 and _path(item) in flushing:
+            section = 1.5
+        slow = SLOW_FIRST.index(_path(item)) if _path(item) in SLOW_FIRST else len(SLOW_FIRST)
+        return section, slow
+
+    items.sort(key=order)

@@ -20,8 +20,14 @@ def accounts_only(monkeypatch):
     monkeypatch.setattr(seed_demo.finance_demo, "seed", lambda **kwargs: {"invoices": 0})
 
 
-def test_seed_demo_fills_a_working_business(capsys):
-    # One run for every check of what the demo holds: the full demo takes several seconds.
+def test_seed_demo_fills_a_working_business_and_a_second_run_adds_nothing(capsys):
+    # One run for every check of what the demo holds, and one more that must not duplicate
+    # it: the full demo takes several seconds a run.
+    from tracker.finance.models import Charge, Invoice, Payment, Rate
+
+    def counts():
+        return [m.objects.count() for m in (Branch, User, Rate, Charge, Invoice, Payment)]
+
     call_command("seed_demo", password="demo-pass-123")
     out = capsys.readouterr().out
     _lookups_and_one_account_per_role(out)
@@ -31,6 +37,10 @@ def test_seed_demo_fills_a_working_business(capsys):
     issued = _three_months_verified_and_invoiced()
     assert f"{issued} invoices" in out
     _payers_paid_in_arrears_and_in_credit()
+
+    first = counts()
+    call_command("seed_demo", password="demo-pass-123")
+    assert counts() == first
 
 
 def _lookups_and_one_account_per_role(out):
@@ -70,18 +80,6 @@ def test_seed_demo_if_empty_leaves_an_existing_database_alone(capsys, accounts_o
     call_command("seed_demo", "--if-empty", password="second-pass-456")
     assert User.objects.get(username="admin").check_password("first-pass-123")
     assert "Demo data present" in capsys.readouterr().out
-
-
-def test_seed_demo_can_run_twice_without_duplicates():
-    from tracker.finance.models import Charge, Invoice, Payment, Rate
-
-    def counts():
-        return [m.objects.count() for m in (Branch, User, Rate, Charge, Invoice, Payment)]
-
-    call_command("seed_demo", password="demo-pass-123")
-    first = counts()
-    call_command("seed_demo", password="demo-pass-123")
-    assert counts() == first
 
 
 def _students_with_tutors_and_availability():

@@ -17,9 +17,18 @@ def past(day: date, hour: int = 15, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SAST)
 
 
+def log_and_verify(moderator, session, *, outcome="completed", attendance=None, cancelled_by=""):
+    """Log a session and verify the log: the way money is made."""
+    session_log(
+        actor=moderator, session=session, outcome=outcome, attendance=attendance,
+        cancelled_by=cancelled_by, force=True,
+    )  # fmt: skip
+    logs_verify(actor=moderator, session_ids=[session.pk])
+
+
 @pytest.fixture
 def verified(book, moderator):  # noqa: F811 - the shared fixture, not a redefinition
-    """A session booked, logged and verified: the way money is made. Returns the session."""
+    """A session booked, logged and verified. Returns the session."""
 
     def make(day: date, *, minutes=60, hour=15, outcome="completed", attendance=None,
              cancelled_by="", billable=True, **booking):  # fmt: skip
@@ -27,11 +36,9 @@ def verified(book, moderator):  # noqa: F811 - the shared fixture, not a redefin
         if not billable:
             # A free session (a trial lesson): the calendar has no "billable" switch yet.
             Session.objects.filter(pk=session.pk).update(billable=False)
-        session_log(
-            actor=moderator, session=session, outcome=outcome, attendance=attendance,
-            cancelled_by=cancelled_by, force=True,
-        )  # fmt: skip
-        logs_verify(actor=moderator, session_ids=[session.pk])
+        log_and_verify(
+            moderator, session, outcome=outcome, attendance=attendance, cancelled_by=cancelled_by
+        )
         session.refresh_from_db()
         return session
 

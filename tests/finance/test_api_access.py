@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
+from tests.factories import SubjectFactory, UserFactory
+from tests.finance.conftest import log_and_verify, past
+from tests.students.conftest import StudentFactory
+from tracker.accounts.models import Role
 from tracker.finance import services
 from tracker.finance.models import Invoice
+from tracker.scheduling.services import session_create
 
 pytestmark = pytest.mark.django_db
 
@@ -82,11 +88,24 @@ ACCESS = [
 ]
 
 
-@pytest.fixture
-def ids(admin, verified, priced, pupil, tutor):
+@pytest.fixture(scope="module")
+def ids(module_db):
     """A draft with a session line, an issued invoice partly paid by a payment that still
-    has 10.00 free, and the pupil's rate."""
-    verified(date(2026, 3, 10))
+    has 10.00 free, and the pupil's rate. Made once for the module (each test's changes are
+    rolled back before the next), by the users the role fixtures give (same usernames)."""
+    admin = UserFactory(username="admin", role=Role.ADMIN)
+    moderator = UserFactory(username="moderator", role=Role.MODERATOR)
+    tutor = UserFactory(username="tutor", role=Role.TUTOR)
+    pupil = StudentFactory(first_name="Palesa", last_name="Pupil", tutors=[tutor])
+    start = past(date(2026, 3, 10))
+    session = session_create(
+        actor=moderator, start=start, end=start + timedelta(hours=1), tutor=tutor,
+        students=[pupil], subject=SubjectFactory(name="Mathematics"),
+    )  # fmt: skip
+    log_and_verify(moderator, session)
+    rate = services.rate_set(
+        actor=admin, student=pupil, hourly_rate=Decimal("300.00"), effective_from=date(2020, 1, 1)
+    )
     [draft] = services.invoices_generate(actor=admin, start=date(2026, 3, 1),
                                          end=date(2026, 3, 31))  # fmt: skip
     issued = Invoice.objects.create(payer=draft.payer, currency="ZAR")
@@ -97,7 +116,7 @@ def ids(admin, verified, priced, pupil, tutor):
                                       allocations={issued.pk: "50.00"})  # fmt: skip
     return {
         "draft": draft.pk, "line": draft.lines.get().pk, "issued": issued.pk,
-        "payer": draft.payer_id, "payment": payment.pk, "rate": priced.pk,
+        "payer": draft.payer_id, "payment": payment.pk, "rate": rate.pk,
         "pupil": pupil.pk, "tutor": tutor.pk,
     }  # fmt: skip
 

@@ -109,10 +109,12 @@ WRONG_METHOD = [
 ]
 
 
-@pytest.fixture
-def books(admin):
+@pytest.fixture(scope="module")
+def books(module_db):
     """An issued invoice of 300.00, a draft with one line, a payer holding 50.00 of credit, a
-    student's rate and a tutor: one of everything the pages act on."""
+    student's rate and a tutor: one of everything the pages act on. Made once for the
+    module: each test's changes are rolled back before the next."""
+    admin = UserFactory(username="admin", role=Role.ADMIN)  # the `admin` fixture's user
     student = StudentFactory(first_name="Palesa", last_name="Pupil")
     payer = Payer.objects.create(name="Grace Guardian", email="", address="")
     issued = Invoice.objects.create(payer=payer, currency="ZAR")

@@ -126,6 +126,7 @@ def import_list(base: str, token: str, tag: str) -> int:
     return status
 
 
+@pytest.mark.every_database
 def test_a_killed_app_loses_no_acknowledged_write_and_leaves_no_half_write(tmp_path):
     with crash_database(tmp_path) as database_url:
         env = app_env(database_url)

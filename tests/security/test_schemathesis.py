@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -38,6 +38,13 @@ CHECKS = [
 # Per operation and generation mode. Small, because the whole file must run in about a
 # minute and a half on two cores; schemathesis spends most of it generating data.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
+# What the PostgreSQL pass adds is the database's answer to the fuzzed data (a NUL byte, a
+# number out of range); an admin gets past every permission check, so the data reaches the
+# queries behind every operation. The other roles differ by those checks, which are the
+# same on both databases: SQLite pass only.
+SQLITE_PASS_ONLY = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="fuzzed as admin on this database"
+)
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 
 
@@ -91,7 +98,15 @@ def operations(schema, role: str):
             yield operation, MODES, EXAMPLES
 
 
-@pytest.mark.parametrize("role", ["anonymous", "tutor", "moderator", "admin"])
+@pytest.mark.parametrize(
+    "role",
+    [
+        "anonymous",
+        pytest.param("tutor", marks=SQLITE_PASS_ONLY),
+        pytest.param("moderator", marks=SQLITE_PASS_ONLY),
+        "admin",
+    ],
+)
 def test_the_api_survives_fuzzing(schema, world, people, bearer, settings, role):
     # The fuzzer sends thousands of requests on one token: rate limits are not under test.
     settings.API_RATE_LIMIT_USER = settings.API_RATE_LIMIT_ANON = "1000000/m"
