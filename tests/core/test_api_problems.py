@@ -199,3 +199,31 @@ def test_interactive_docs_load_from_our_own_static_files(client):
     html = response.content.decode()
     assert "/static/ninja/swagger-ui" in html
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/v1/audit?actor=a%00b", None),
+        ("get", "/api/v1/students?search=%00", None),
+        ("post", "/api/v1/branches", '{"name": "Bad\\u0000name"}'),
+        ("patch", "/api/v1/me", '{"phone": "\\u0000"}'),
+    ],
+)
+def test_a_nul_character_anywhere_is_a_422_not_a_database_error(
+    client, admin, bearer, method, path, body
+):
+    kwargs = {"content_type": "application/json", "data": body} if body else {}
+    response = getattr(client, method)(path, **kwargs, **bearer(admin))
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"][0]["msg"] == "NUL characters are not allowed."
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_nul(client, admin, bearer):
+    response = client.post(
+        "/api/v1/branches", content_type="application/json",
+        data='{"name": "Folder C:\\\\u0000"}', **bearer(admin),
+    )  # fmt: skip
+    assert response.status_code == 201
+    assert response.json()["name"] == "Folder C:\\u0000"
