@@ -145,6 +145,23 @@ class Charge(models.Model):
         return self.hourly_rate is not None
 
 
+class IncomeDay(models.Model):
+    """A day's income: the sum of that day's charges. `pricing` keeps it in step in the
+    transaction that writes the charges, so that a dashboard reads a year as 365 rows
+    instead of every charge; `rebuild_income_days` recounts it from the charges."""
+
+    date = models.DateField(unique=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
+    minutes = models.BigIntegerField(default=0)
+    charges = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.amount}"
+
+
 class TutorEarning(models.Model):
     """What the tutor is owed for one verified session, fixed at verification."""
 

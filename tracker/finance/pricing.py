@@ -6,11 +6,13 @@ late cancellation or a no-show costs) live here, next to the money they make.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +22,7 @@ from tracker.finance.models import (
     CENT,
     Charge,
     ChargeKind,
+    IncomeDay,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -106,7 +109,8 @@ def price_verified(session: Session) -> None:
     else:
         return
     if session.billable:
-        Charge.objects.bulk_create([c for c in charges if c.share_percent > 0])
+        made = Charge.objects.bulk_create([c for c in charges if c.share_percent > 0])
+        count_income((c.date, c.amount, c.minutes, 1) for c in made)
         session.price = sum((c.amount for c in charges), Decimal(0))
         session.currency = settings.CURRENCY
         session.save(update_fields=["price", "currency"])
@@ -162,6 +166,7 @@ def withdraw(session: Session) -> None:
     InvoiceLine.objects.filter(charge__in=charges).delete()
     for invoice in drafts:
         recompute_total(invoice)
+    count_income((c.date, -c.amount, -c.minutes, -1) for c in charges)
     Charge.objects.filter(session=session).delete()
     TutorEarning.objects.filter(session=session).delete()
     if session.price is not None:
@@ -185,9 +190,11 @@ def reprice_unpriced(*, student_id: int) -> int:
                           subject_id=charge.subject_id, tutor_id=charge.tutor_id)  # fmt: skip
         if hourly is None:
             continue
+        before = charge.amount
         charge.hourly_rate = hourly
         charge.amount = price(hourly, charge.minutes, charge.share_percent)
         charge.save(update_fields=["hourly_rate", "amount"])
+        count_income([(charge.date, charge.amount - before, 0, 0)])
         updated += 1
         sessions.add(charge.session_id)
     for session in Session.objects.filter(pk__in=sessions):
@@ -220,3 +227,37 @@ def settle(invoice: Invoice) -> None:
 def percent(value: Decimal) -> str:
     """50.00 → "50", 12.50 → "12.5" (never "5E+1")."""
     return format(value.normalize(), "f")
+
+
+def count_income(changes: Iterable[tuple[date, Decimal, int, int]]) -> None:
+    """Add (day, amount, minutes, charges) changes to the days' totals. The UPDATE adds to
+    the row under its lock, so two verifications of the same day both count, whichever
+    commits first."""
+    totals: dict[date, list] = defaultdict(lambda: [Decimal(0), 0, 0])
+    for day, amount, minutes, count in changes:
+        total = totals[day]
+        total[0] += amount
+        total[1] += minutes
+        total[2] += count
+    if not totals:
+        return
+    IncomeDay.objects.bulk_create([IncomeDay(date=day) for day in totals], ignore_conflicts=True)
+    for day, (amount, minutes, count) in totals.items():
+        IncomeDay.objects.filter(date=day).update(
+            amount=F("amount") + amount,
+            minutes=F("minutes") + minutes,
+            charges=F("charges") + count,
+        )
+
+
+def rebuild_income_days() -> int:
+    """Recount every day's income from the charges (after a bulk load, or to repair)."""
+    IncomeDay.objects.all().delete()
+    days = IncomeDay.objects.bulk_create(
+        IncomeDay(date=row["date"], amount=row["amount"], minutes=row["minutes"],
+                  charges=row["charges"])
+        for row in Charge.objects.values("date").annotate(
+            amount=Sum("amount"), minutes=Sum("minutes"), charges=Count("id")
+        ).order_by("date")
+    )  # fmt: skip
+    return len(days)
