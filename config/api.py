@@ -16,10 +16,13 @@ from tracker.core.throttling import api_throttles
 from tracker.finance.api import router as finance_router
 from tracker.messaging.api import broadcasts_router, notifications_router, threads_router
 from tracker.org.api import router as org_router
+from tracker.reports.api import router as reports_router
+from tracker.reports.export_api import router as exports_router
 from tracker.scheduling.api import router as sessions_router
 from tracker.scheduling.closures_api import router as closures_router
 from tracker.scheduling.ics_api import router as ics_router
 from tracker.scheduling.slots_api import router as slots_router
+from tracker.search.api import router as search_router
 from tracker.students.api import router as students_router
 from tracker.students.availability_api import router as availability_router
 from tracker.students.import_api import router as student_import_router
@@ -54,6 +57,9 @@ api.add_router("/finance", finance_router)
 api.add_router("/threads", threads_router)
 api.add_router("/broadcasts", broadcasts_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/reports", reports_router)
+api.add_router("/exports", exports_router)
+api.add_router("/search", search_router)
 
 
 class ApiRoot(Schema):

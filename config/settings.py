@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "tracker.attendance",
     "tracker.finance",
     "tracker.messaging",
+    "tracker.reports",
+    "tracker.search",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",

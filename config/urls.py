@@ -21,6 +21,10 @@ urlpatterns = [
     path("settings/", include("tracker.org.urls")),
     path("finance/", include("tracker.finance.urls")),
     path("messages/", include("tracker.messaging.urls")),
+    path("dashboard/", include("tracker.reports.dashboard_urls")),
+    path("reports/", include("tracker.reports.urls")),
+    path("exports/", include("tracker.reports.export_urls")),
+    path("search/", include("tracker.search.urls")),
     path("api/v1/", api.urls),
     # Anything else under the API answers a problem+json 404, not the HTML 404 page.
     re_path(r"^api/", core_views.api_not_found),

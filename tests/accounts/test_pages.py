@@ -241,11 +241,19 @@ def test_account_list_pages_do_not_query_per_row(client, admin, django_assert_ma
     [
         (
             "tutor",
-            ["Calendar", "Students", "Messages", "My profile"],
-            ["Money", "Accounts", "Settings", "Audit trail"],
+            ["Calendar", "Dashboard", "Students", "Messages", "My profile"],
+            ["Money", "Reports", "Accounts", "Settings", "Audit trail"],
         ),
-        ("moderator", ["Calendar", "Students", "Money", "Accounts"], ["Settings", "Audit trail"]),
-        ("admin", ["Calendar", "Students", "Money", "Accounts", "Settings", "Audit trail"], []),
+        (
+            "moderator",
+            ["Calendar", "Dashboard", "Students", "Money", "Reports", "Accounts"],
+            ["Settings", "Audit trail"],
+        ),
+        (
+            "admin",
+            ["Calendar", "Dashboard", "Money", "Reports", "Accounts", "Settings", "Audit trail"],
+            [],
+        ),
     ],
 )
 def test_navigation_shows_each_role_only_its_own_pages(client, people, role, visible, hidden):

@@ -42,6 +42,11 @@ EXPECTED: dict[Cap, set[str]] = {
     Cap.EXPORT_OWN_CALENDAR: {T, M, A},
     Cap.EXPORT_OPERATIONAL: {M, A},
     Cap.EXPORT_ALL: {A},
+    # Dashboards and search show each role only its own scope; reports on sessions and
+    # attendance are operational (moderators), the money reports need FINANCE_DETAIL.
+    Cap.DASHBOARD_VIEW: {T, M, A},
+    Cap.REPORT_VIEW: {M, A},
+    Cap.SEARCH: {T, M, A},
 }
 
 

@@ -9,24 +9,28 @@ from tests.factories import TEST_PASSWORD, UserFactory
 from tracker.accounts.models import Role, User
 
 NAV = {
-    Role.TUTOR: {"Calendar", "Today", "Students", "Messages", "My profile"},
+    Role.TUTOR: {"Calendar", "Dashboard", "Today", "Students", "Messages", "My profile"},
     Role.MODERATOR: {
         "Calendar",
+        "Dashboard",
         "Today",
         "Students",
         "Messages",
         "Verify",
         "Money",
+        "Reports",
         "Accounts",
         "My profile",
     },
     Role.ADMIN: {
         "Calendar",
+        "Dashboard",
         "Today",
         "Students",
         "Messages",
         "Verify",
         "Money",
+        "Reports",
         "Accounts",
         "Settings",
         "Audit trail",

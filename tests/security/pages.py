@@ -19,7 +19,7 @@ SAMPLES = {
     "owner_id": "student", "pk": "branch", "signin_id": "signin",
 }  # fmt: skip
 CONSTANTS = {
-    "kind": "student", "fmt": "csv", "secret": "not-a-feed-secret",
+    "kind": "student", "fmt": "csv", "secret": "not-a-feed-secret", "name": "sessions",
     "uidb64": "MQ", "token": "set-password",
 }  # fmt: skip
 BY_PAGE = {("org:create", "kind"): "branch", ("org:edit", "kind"): "branch",

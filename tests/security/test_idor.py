@@ -305,6 +305,18 @@ API = [
     ("get", "/notifications/unread", None, 401, 200, 200, 200, 200),
     ("get", "/notifications/preferences", None, 401, 200, 200, 200, 200),
     ("put", "/notifications/preferences", {"email": []}, 401, 200, 200, 200, 200),
+    # Search answers everyone signed in, each within their own scope (tests/search).
+    ("get", "/search?q=Thandi", None, 401, 200, 200, 200, 200),
+    ("get", "/search?q=Thandi&kind=tutors", None, 401, 403, 403, 200, 200),
+    ("get", "/search?q=T", None, 401, 422, 422, 422, 422),
+    ("get", "/reports/dashboard", None, 401, 200, 200, 200, 200),
+    ("get", "/reports", None, 401, 403, 403, 200, 200),
+    ("get", "/reports/{report}", None, 401, 403, 403, 200, 200),
+    ("get", "/reports/{money_report}", None, 401, 403, 403, 403, 200),
+    ("get", "/reports/{report}/export?format=xlsx", None, 401, 403, 403, 200, 200),
+    ("get", "/reports/{money_report}/export?format=pdf", None, 401, 403, 403, 403, 200),
+    # The full data export: moderators without money, admins everything (tests/reports).
+    ("get", "/exports/data", None, 401, 403, 403, 200, 200),
     ("get", "/finance/rates", None, 401, 403, 403, 403, 200),
     ("delete", "/finance/rates/{rate}", None, 401, 403, 403, 403, 204),
     ("get", "/finance/payers/{payer}", None, 401, 403, 403, 403, 200),
@@ -440,6 +452,10 @@ PAGES = [
     ("get", "finance:rate-remove", 302, 405, 405, 405, 405),
     ("post", "finance:rate-remove", 302, 403, 403, 403, 302),
     ("get", "messaging:thread", 302, 404, 200, 200, 404),
+    ("get", "reports:report", 302, 403, 403, 200, 200),
+    ("post", "reports:report", 302, 405, 405, 405, 405),
+    ("get", "reports:export", 302, 403, 403, 200, 200),
+    ("post", "reports:export", 302, 405, 405, 405, 405),
     ("post", "messaging:thread", 302, 404, 200, 200, 404),
 ]
 
@@ -459,7 +475,12 @@ def fill(value, ids):
     return value
 
 
+# Path parts that are names, not ids: an operational report and a money report.
+NAMED = {"report": "sessions", "money_report": "revenue"}
+
+
 def api_call(client, method, path, body, world, headers):
+    world = {**NAMED, **world}
     kwargs = {}
     if body == CSV:
         upload = SimpleUploadedFile("pupils.csv", b"first_name,last_name\nAna,Bee\n", "text/csv")
@@ -568,6 +589,7 @@ def test_every_api_endpoint_is_in_an_access_table(client):
         "payer": "{payer_id}", "payment": "{payment_id}", "rate": "{rate_id}",
         "branch": "{obj_id}", "school": "{obj_id}", "subject": "{obj_id}",
         "signin": "{session_id}", "draft": "{invoice_id}", "issued": "{invoice_id}",
+        "report": "{slug}", "money_report": "{slug}",
     }  # fmt: skip
     covered = {(method, path.split("?")[0].format(**names)) for method, path, *_ in API}
     covered |= {

@@ -46,6 +46,9 @@ class Cap(StrEnum):
     EXPORT_OWN_CALENDAR = "export.own_calendar"
     EXPORT_OPERATIONAL = "export.operational"
     EXPORT_ALL = "export.all"
+    DASHBOARD_VIEW = "dashboard.view"
+    REPORT_VIEW = "report.view"
+    SEARCH = "search"
 
 
 _EVERYONE = {
@@ -55,6 +58,8 @@ _EVERYONE = {
     Cap.SESSION_LOG_OWN,
     Cap.MESSAGE_REPLY,
     Cap.EXPORT_OWN_CALENDAR,
+    Cap.DASHBOARD_VIEW,
+    Cap.SEARCH,
 }
 _TUTOR = _EVERYONE | {Cap.STUDENT_VIEW_ASSIGNED}
 _MODERATOR = _TUTOR | {
@@ -70,6 +75,7 @@ _MODERATOR = _TUTOR | {
     Cap.MESSAGE_SEND_TUTORS,
     Cap.REVENUE_AGGREGATE,
     Cap.EXPORT_OPERATIONAL,
+    Cap.REPORT_VIEW,
 }
 _ADMIN = set(Cap)
 

@@ -29,11 +29,13 @@ class NavItem:
 
 NAV = [
     NavItem("calendar:index", _("Calendar"), Cap.CALENDAR_VIEW_OWN),
+    NavItem("dashboard:index", _("Dashboard"), Cap.DASHBOARD_VIEW),
     NavItem("attendance:today", _("Today"), Cap.SESSION_LOG_OWN),
     NavItem("students:list", _("Students"), Cap.STUDENT_VIEW_ASSIGNED, "students"),
     NavItem("messaging:inbox", _("Messages"), Cap.MESSAGE_REPLY, "messaging"),
     NavItem("attendance:verify", _("Verify"), Cap.SESSION_VERIFY),
     NavItem("finance:index", _("Money"), Cap.REVENUE_AGGREGATE, "finance"),
+    NavItem("reports:index", _("Reports"), Cap.REPORT_VIEW, "reports"),
     NavItem("accounts:user-list", _("Accounts"), Cap.ACCOUNT_LIST),
     NavItem("org:index", _("Settings"), Cap.SETTINGS_MANAGE),
     NavItem("audit:log", _("Audit trail"), Cap.AUDIT_VIEW),

@@ -88,8 +88,9 @@ class PayPeriodForm(PeriodForm):
         return last_month()
 
 
-class RevenueForm(PeriodForm):
-    by = forms.ChoiceField(label=_("Group by"), choices=list(GROUP_CHOICES.items()))
+class ScopeFilters(forms.Form):
+    """Branch, tutor and subject, each optional: the filters every report takes."""
+
     branch = forms.ModelChoiceField(
         label=_("Branch"), queryset=Branch.objects.all(), required=False,
         empty_label=_("Every branch"),
@@ -102,6 +103,11 @@ class RevenueForm(PeriodForm):
         label=_("Subject"), queryset=Subject.objects.all(), required=False,
         empty_label=_("Every subject"),
     )  # fmt: skip
+
+
+class RevenueForm(PeriodForm, ScopeFilters):
+    field_order = ("start", "end", "by", "branch", "tutor", "subject")
+    by = forms.ChoiceField(label=_("Group by"), choices=list(GROUP_CHOICES.items()))
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:

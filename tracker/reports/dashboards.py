@@ -1,0 +1,457 @@
+"""The dashboard of each role: a tutor's own week and month, the operations picture for
+moderators, and the same plus money for admins.
+
+Every figure comes from a grouped query, never one query per tutor or student, so a
+dashboard costs the same number of queries for five tutors or five hundred.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncMonth
+from django.utils import timezone
+
+from tracker.accounts.models import Role, User
+from tracker.accounts.permissions import Cap, can, require
+from tracker.attendance.models import Attendance, Presence, Review, SessionLog
+from tracker.finance.models import (
+    Allocation,
+    Charge,
+    IncomeDay,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+)
+from tracker.finance.pricing import to_cents
+from tracker.reports.periods import (
+    DURATION,
+    day_start,
+    hours,
+    month_of,
+    months_back,
+    next_month,
+    previous_month,
+    week_of,
+)
+from tracker.scheduling.models import Session, SessionStatus, SessionStudent
+from tracker.students.models import AvailabilityWindow, Student, StudentStatus
+
+ZERO = Decimal(0)
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+IDLE_DAYS = 14
+LIST_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    scheduled: int = 0
+    completed: int = 0
+    cancelled: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.scheduled + self.completed + self.cancelled
+
+
+def _status_counts(sessions) -> StatusCounts:
+    counts = sessions.aggregate(
+        **{s: Count("id", filter=Q(status=s)) for s in SessionStatus.values}
+    )
+    return StatusCounts(**counts)
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+@dataclass(frozen=True)
+class MonthHours:
+    month: date
+    hours: float
+
+
+# --- Tutor -----------------------------------------------------------------------------
+
+
+@dataclass
+class TutorDashboard:
+    week_start: date
+    week_end: date
+    week: StatusCounts
+    sessions: list[Session]
+    to_log: int
+    sent_back: int
+    hours_this_month: float
+    hours_by_month: list[MonthHours]
+
+
+def tutor_dashboard(*, user: User, now: datetime | None = None) -> TutorDashboard:
+    """The person's own sessions this week, what they still have to log, and the hours they
+    taught (completed sessions) this month and in the five months before."""
+    require(user, Cap.DASHBOARD_VIEW)
+    now = _now(now)
+    today = timezone.localdate(now)
+    monday, sunday = week_of(today)
+    own = Session.objects.filter(tutor=user)
+    week = own.filter(start__gte=day_start(monday), start__lt=day_start(sunday + timedelta(1)))
+    months = months_back(today.replace(day=1), 6)
+    taught = _by_month(
+        own.filter(
+            status=SessionStatus.COMPLETED,
+            start__gte=day_start(months[0]),
+            start__lt=day_start(next_month(months[-1])),
+        )
+        .annotate(month=TruncMonth("start"))
+        .values("month")
+        .annotate(length=Sum(DURATION))
+        .values_list("month", "length")
+    )
+    by_month = [MonthHours(m, hours(taught.get(m))) for m in months]
+    return TutorDashboard(
+        week_start=monday,
+        week_end=sunday,
+        week=_status_counts(week),
+        sessions=list(week.select_related("subject").prefetch_related("students")),
+        to_log=own.filter(status=SessionStatus.SCHEDULED, end__lte=now, log__isnull=True).count(),
+        sent_back=SessionLog.objects.filter(session__tutor=user, review=Review.SENT_BACK).count(),
+        hours_this_month=by_month[-1].hours,
+        hours_by_month=by_month,
+    )
+
+
+def _by_month(rows) -> dict[date, object]:
+    """(month, value) rows keyed by the month's first day: TruncMonth gives a date or a
+    datetime depending on the database and the field."""
+    return {
+        (month.date() if isinstance(month, datetime) else month): value for month, value in rows
+    }
+
+
+# --- Operations (moderators and admins) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Utilisation:
+    tutor: User
+    booked: float
+    available: float
+
+    @property
+    def share(self) -> float | None:
+        return round(self.booked / self.available, 4) if self.available else None
+
+
+@dataclass(frozen=True)
+class IdleStudent:
+    student: Student
+    last_session: datetime | None
+
+
+@dataclass
+class OperationsDashboard:
+    week_start: date
+    week_end: date
+    month_start: date
+    week: StatusCounts
+    unverified: int
+    present: int
+    late: int
+    absent: int
+    cancellations: int
+    cancellations_last_month: int
+    booked_hours: float
+    available_hours: float
+    tutors: list[Utilisation]
+    tutors_without_availability: int
+    idle_count: int
+    idle: list[IdleStudent]
+
+    @property
+    def attendance_rate(self) -> float | None:
+        marked = self.present + self.late + self.absent
+        return round((self.present + self.late) / marked, 4) if marked else None
+
+    @property
+    def utilisation(self) -> float | None:
+        if not self.available_hours:
+            return None
+        return round(self.booked_hours / self.available_hours, 4)
+
+
+def operations_dashboard(*, user: User, now: datetime | None = None) -> OperationsDashboard:
+    """Sessions this week by status, logs waiting for verification, attendance and
+    cancellations this month, tutors' booked hours against their availability this week,
+    and active students with no session in the last 14 days."""
+    require(user, Cap.SCHEDULE_VIEW_ALL)
+    now = _now(now)
+    today = timezone.localdate(now)
+    monday, sunday = week_of(today)
+    week_from, week_to = day_start(monday), day_start(sunday + timedelta(1))
+    first, last = month_of(today)
+    month_from, month_to = day_start(first), day_start(last + timedelta(1))
+    marks = Attendance.objects.filter(
+        session__start__gte=month_from, session__start__lt=month_to
+    ).aggregate(**{p: Count("id", filter=Q(presence=p)) for p in Presence.values})
+    last_month_from = day_start(previous_month(first))
+    cancelled = Session.objects.filter(
+        status=SessionStatus.CANCELLED, start__gte=last_month_from, start__lt=month_to
+    ).aggregate(
+        this=Count("id", filter=Q(start__gte=month_from)),
+        last=Count("id", filter=Q(start__lt=month_from)),
+    )
+    tutors, without = _utilisation(week_from, week_to, monday)
+    idle_count, idle = _idle_students(now)
+    return OperationsDashboard(
+        week_start=monday,
+        week_end=sunday,
+        month_start=first,
+        week=_status_counts(Session.objects.filter(start__gte=week_from, start__lt=week_to)),
+        unverified=SessionLog.objects.filter(review=Review.PENDING).count(),
+        present=marks[Presence.PRESENT],
+        late=marks[Presence.LATE],
+        absent=marks[Presence.ABSENT],
+        cancellations=cancelled["this"],
+        cancellations_last_month=cancelled["last"],
+        booked_hours=round(sum(t.booked for t in tutors), 2),
+        available_hours=round(sum(t.available for t in tutors), 2),
+        tutors=sorted(tutors, key=lambda t: (t.share is None, t.share or 0, t.tutor.pk))[
+            :LIST_LENGTH
+        ],
+        tutors_without_availability=without,
+        idle_count=idle_count,
+        idle=idle,
+    )
+
+
+def _utilisation(
+    week_from: datetime, week_to: datetime, monday: date
+) -> tuple[list[Utilisation], int]:
+    """Booked (not cancelled) hours against weekly availability windows in force on each
+    day of the week, per active tutor. Tutors with no availability are counted apart: their
+    share cannot be computed."""
+    tutors = {t.pk: t for t in User.objects.filter(role=Role.TUTOR, is_active=True).order_by("pk")}
+    booked = dict(
+        Session.objects.filter(start__gte=week_from, start__lt=week_to, tutor_id__in=tutors)
+        .exclude(status=SessionStatus.CANCELLED)
+        .values("tutor_id")
+        .annotate(length=Sum(DURATION))
+        .values_list("tutor_id", "length")
+    )
+    available: dict[int, float] = defaultdict(float)
+    days = [monday + timedelta(days=i) for i in range(7)]
+    windows = AvailabilityWindow.objects.filter(tutor_id__in=tutors).values_list(
+        "tutor_id", "weekday", "start", "end", "valid_from", "valid_to"
+    )
+    for tutor_id, weekday, start, end, valid_from, valid_to in windows:
+        day = days[weekday]
+        if (valid_from and day < valid_from) or (valid_to and day > valid_to):
+            continue
+        minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+        available[tutor_id] += minutes / 60
+    rows = [
+        Utilisation(tutor, hours(booked.get(pk)), round(available[pk], 2))
+        for pk, tutor in tutors.items()
+        if available[pk]
+    ]
+    return rows, sum(1 for pk in tutors if not available[pk])
+
+
+def _idle_students(now: datetime) -> tuple[int, list[IdleStudent]]:
+    """Active students without a (not cancelled) session in the last 14 days, those who
+    have waited longest first."""
+    recent = SessionStudent.objects.filter(
+        student=OuterRef("pk"),
+        active=True,
+        start__gte=now - timedelta(days=IDLE_DAYS),
+        start__lt=now,
+    )
+    idle = Student.objects.filter(status=StudentStatus.ACTIVE).exclude(Exists(recent))
+    last = SessionStudent.objects.filter(
+        student=OuterRef("pk"), active=True, start__lt=now
+    ).order_by("-start")
+    # The count over all of them rides along with the first rows: one query, not two.
+    listed = list(
+        idle.annotate(
+            last_session=Subquery(last.values("start")[:1]), idle_count=Window(Count("id"))
+        )
+        .only("id", "first_name", "last_name")
+        .order_by(F("last_session").asc(nulls_first=True), "last_name", "first_name", "id")[
+            :LIST_LENGTH
+        ]
+    )
+    count = listed[0].idle_count if listed else 0
+    return count, [IdleStudent(s, s.last_session) for s in listed]
+
+
+# --- Money (admins) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopStudent:
+    student: Student
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class MonthAmount:
+    month: date
+    amount: Decimal
+
+
+@dataclass
+class MoneyDashboard:
+    month_start: date
+    this_month: Decimal
+    last_month: Decimal
+    same_month_last_year: Decimal
+    by_month: list[MonthAmount]
+    outstanding: Decimal
+    overdue: Decimal
+    top_since: date
+    top_students: list[TopStudent] = field(default_factory=list)
+
+    @property
+    def change_on_last_month(self) -> float | None:
+        return _change(self.this_month, self.last_month)
+
+    @property
+    def change_on_last_year(self) -> float | None:
+        return _change(self.this_month, self.same_month_last_year)
+
+
+def _change(now: Decimal, before: Decimal) -> float | None:
+    return round(float((now - before) / before), 4) if before else None
+
+
+def money_dashboard(*, user: User, now: datetime | None = None) -> MoneyDashboard:
+    """Income earned (verified charges) this month so far, in the whole last month and in
+    the same month a year ago; income per month over a year (from the daily totals, not
+    every charge); what payers owe on issued
+    invoices and how much of it is overdue; the students who brought most income in the
+    last three months."""
+    require(user, Cap.FINANCE_DETAIL)
+    today = timezone.localdate(_now(now))
+    first = today.replace(day=1)
+    months = months_back(first, 12)
+    year_ago = first.replace(year=first.year - 1)
+    per_month = _by_month(
+        IncomeDay.objects.filter(
+            Q(date__gte=months[0], date__lte=today)
+            | Q(date__gte=year_ago, date__lt=next_month(year_ago))
+        )
+        .annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(amount=Sum("amount", output_field=MONEY))
+        .values_list("month", "amount")
+    )
+
+    def month_total(month: date) -> Decimal:
+        return to_cents(per_month.get(month) or ZERO)
+
+    top_since = months[-3]
+    top = (
+        Charge.objects.filter(date__gte=top_since, date__lte=today)
+        .values("student_id")
+        .annotate(amount=Sum("amount", output_field=MONEY))
+        .order_by("-amount", "student_id")[:LIST_LENGTH]
+    )
+    top = list(top)
+    students = Student.objects.only("id", "first_name", "last_name").in_bulk(
+        [row["student_id"] for row in top]
+    )
+    outstanding, overdue = _outstanding(today)
+    return MoneyDashboard(
+        month_start=first,
+        this_month=month_total(first),
+        last_month=month_total(previous_month(first)),
+        same_month_last_year=month_total(year_ago),
+        by_month=[MonthAmount(m, month_total(m)) for m in months],
+        outstanding=outstanding,
+        overdue=overdue,
+        top_since=top_since,
+        top_students=[
+            TopStudent(students[row["student_id"]], to_cents(row["amount"])) for row in top
+        ],
+    )
+
+
+def _outstanding(today: date) -> tuple[Decimal, Decimal]:
+    """What is left to pay on issued invoices (less payments allocated to them and credit
+    notes against them), and the part of it past its due date: the same per-invoice sums
+    as the balances page, added up in the database. Only unpaid invoices are read:
+    `pricing.settle` marks an invoice paid exactly when nothing is left on it."""
+    allocated = (
+        Allocation.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount", output_field=MONEY))
+        .values("total")
+    )
+    credited = (
+        Invoice.objects.filter(
+            credited_invoice=OuterRef("pk"),
+            kind=InvoiceKind.CREDIT_NOTE,
+            status=InvoiceStatus.ISSUED,
+        )
+        .values("credited_invoice")
+        .annotate(total=Sum("total", output_field=MONEY))
+        .values("total")
+    )
+    zero = Value(ZERO, output_field=MONEY)
+    left = Greatest(
+        F("total")
+        - Coalesce(Subquery(allocated, output_field=MONEY), zero)
+        + Coalesce(Subquery(credited, output_field=MONEY), zero),
+        zero,
+    )
+    sums = (
+        Invoice.objects.filter(kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED)
+        .annotate(left=left)
+        .aggregate(
+            outstanding=Sum("left", output_field=MONEY),
+            overdue=Sum("left", filter=Q(due_date__lt=today), output_field=MONEY),
+        )
+    )
+    return to_cents(sums["outstanding"] or ZERO), to_cents(sums["overdue"] or ZERO)
+
+
+# --- Per role ---------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    role: str
+    tutor: TutorDashboard | None = None
+    operations: OperationsDashboard | None = None
+    money: MoneyDashboard | None = None
+    generated_at: datetime = field(default_factory=timezone.now)
+
+
+def dashboard(*, user: User, now: datetime | None = None) -> Dashboard:
+    """What each role sees: a tutor their own work; a moderator operations without money;
+    an admin operations and money."""
+    require(user, Cap.DASHBOARD_VIEW)
+    now = _now(now)
+    result = Dashboard(role=user.role, generated_at=now)
+    if can(user, Cap.SCHEDULE_VIEW_ALL):
+        result.operations = operations_dashboard(user=user, now=now)
+    else:
+        result.tutor = tutor_dashboard(user=user, now=now)
+    if can(user, Cap.FINANCE_DETAIL):
+        result.money = money_dashboard(user=user, now=now)
+    return result
