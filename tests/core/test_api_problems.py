@@ -202,22 +202,27 @@ def test_interactive_docs_load_from_our_own_static_files(client):
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body"),
+    ("method", "path", "body", "field"),
     [
-        ("get", "/api/v1/audit?actor=a%00b", None),
-        ("get", "/api/v1/students?search=%00", None),
-        ("post", "/api/v1/branches", '{"name": "Bad\\u0000name"}'),
-        ("patch", "/api/v1/me", '{"phone": "\\u0000"}'),
+        ("get", "/api/v1/audit?actor=a%00b", None, "actor"),
+        ("get", "/api/v1/students?search=%00", None, "search"),
+        ("post", "/api/v1/branches", '{"name": "Bad\\u0000name"}', "name"),
+        ("patch", "/api/v1/me", '{"phone": "\\u0000"}', "phone"),
+        ("post", "/attendance/verify", '{"session_ids": [1], "note": {"a": ["\\u0000"]}}',
+         "note.a.0"),
     ],
-)
-def test_a_nul_character_anywhere_is_a_422_not_a_database_error(
-    client, admin, bearer, method, path, body
+)  # fmt: skip
+def test_a_nul_character_anywhere_is_a_422_naming_the_field(
+    client, admin, bearer, method, path, body, field
 ):
     kwargs = {"content_type": "application/json", "data": body} if body else {}
-    response = getattr(client, method)(path, **kwargs, **bearer(admin))
+    response = getattr(client, method)(path.replace("/attendance", "/api/v1/attendance"),
+                                       **kwargs, **bearer(admin))  # fmt: skip
     assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["errors"][0]["msg"] == "NUL characters are not allowed."
+    assert response.json()["errors"] == [
+        {"field": field, "message": "Text may not contain the NUL character.", "code": "invalid"}
+    ]
 
 
 def test_an_escaped_backslash_before_u0000_is_text_not_nul(client, admin, bearer):

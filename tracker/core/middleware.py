@@ -69,55 +69,58 @@ _JSON_NUL = re.compile(rb"\\u0000", re.IGNORECASE)
 
 class RejectNulMiddleware:
     """An API request with a NUL character in its query or its JSON body is refused with
-    a 422 before any view sees it: PostgreSQL cannot store or compare NUL in text, so the
-    value would otherwise fail deep inside a query. Forms on pages refuse it already
-    (Django's form fields do)."""
+    a 422 naming the field, before any view sees it: PostgreSQL cannot store or compare
+    NUL in text, so the value would otherwise fail deep inside a query. Forms on pages
+    refuse it already (Django's form fields do)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/api/"):
-            where = self._nul_in(request)
-            if where is not None:
+            field = _field_with_nul(request)
+            if field is not None:
+                message = "Text may not contain the NUL character."
                 return problem_response(
                     request,
                     422,
-                    detail="Text may not contain the NUL character.",
-                    errors=[{"loc": where, "msg": "NUL characters are not allowed."}],
+                    detail="The request has invalid fields.",
+                    errors=[{"field": field, "message": message, "code": "invalid"}],
                 )
         return self.get_response(request)
 
-    @staticmethod
-    def _nul_in(request: HttpRequest) -> list[str] | None:
-        for key, values in request.GET.lists():
-            if "\x00" in key or any("\x00" in value for value in values):
-                return ["query", key]
-        if request.content_type == "application/json":
-            body = request.body
-            # Cheap test first; decode only a body that may hold one (an escaped backslash
-            # before "u0000" is text, not NUL).
-            if (b"\x00" in body or _JSON_NUL.search(body)) and _holds_nul(body):
-                return ["body"]
+
+def _field_with_nul(request: HttpRequest) -> str | None:
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return key.replace("\x00", "")
+    if request.content_type == "application/json":
+        body = request.body
+        # Cheap test first; decode only a body that may hold one (an escaped backslash
+        # before "u0000" is text, not NUL).
+        if b"\x00" in body or _JSON_NUL.search(body):
+            try:
+                return _path_to_nul(json.loads(body), "")
+            except ValueError:
+                return "" if b"\x00" in body else None
+    return None
+
+
+def _path_to_nul(value, path: str) -> str | None:
+    """The dotted path of the first string holding NUL, as the API names fields."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if not isinstance(value, dict | list):
         return None
-
-
-def _holds_nul(body: bytes) -> bool:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return b"\x00" in body
-
-    def walk(value) -> bool:
-        if isinstance(value, str):
-            return "\x00" in value
-        if isinstance(value, dict):
-            return any(walk(k) or walk(v) for k, v in value.items())
-        if isinstance(value, list):
-            return any(walk(item) for item in value)
-        return False
-
-    return walk(data)
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        name = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return name.replace("\x00", "")
+        found = _path_to_nul(item, name)
+        if found is not None:
+            return found
+    return None
 
 
 def _detail_from(response: HttpResponse) -> str | None:
