@@ -312,6 +312,10 @@ CONTENT_SECURITY_POLICY = {
 # Trust X-Forwarded-For only from the proxies we are told about, so a client cannot pick
 # its own address to dodge a rate limit.
 NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# A cursor is the first sort field's value plus how many rows sharing it to skip; lists
+# sorted by surname or date share values by the hundred (ninja's limit is 100, and past
+# it the next page failed with a 500).
+NINJA_PAGINATION_MAX_OFFSET = 100_000
 
 LOGGING = {
     "version": 1,
