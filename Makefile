@@ -52,7 +52,9 @@ run: seed var/static/staticfiles.json serve
 
 serve:
 	@echo "Serving Students Tracker on http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
-	$(BIN)/granian --interface wsgi --host 127.0.0.1 --port $(PORT) \
+	@# One metrics file per worker process, added up by /metrics; emptied at each start.
+	@rm -rf var/prometheus && mkdir -p var/prometheus
+	PROMETHEUS_MULTIPROC_DIR=var/prometheus $(BIN)/granian --interface wsgi --host 127.0.0.1 --port $(PORT) \
 		--workers $(WORKERS) --blocking-threads $(THREADS) --log-level warning \
 		config.wsgi:application
 
@@ -97,6 +99,19 @@ lock: $(VENV)/.dev
 # tool is a large npm download. Run it when the front end changes.
 lighthouse: $(VENV)/.dev browser-deps
 	bash scripts/lighthouse.sh
+
+# The load benchmark (README: "Load benchmark"). Not part of `make test`: it needs
+# `seed_load` data on PostgreSQL in $DATABASE_URL (a copy: the mix logs sessions) and takes
+# the whole machine for a few minutes. Options in BENCH_ARGS, e.g. "--configs 2x4,2x8".
+.PHONY: bench bench-deps
+bench-deps:
+	@if ! command -v wrk >/dev/null; then \
+		echo "Installing Debian's wrk for the load benchmark"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; \
+	fi
+
+bench: $(VENV)/.runtime bench-deps
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/static var/test-artifacts

@@ -6,6 +6,7 @@ refuses to start with an insecure setting.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -84,6 +85,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, to time and count all the rest (tracker/core/observability.py).
+    "tracker.core.observability.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tracker.core.middleware.RequestContextMiddleware",
@@ -146,6 +149,18 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# Reads that may lag (reports, staff dashboards, exports) go to a read replica when one is
+# given (tracker/core/db_router.py); all else, every write and every migration, to the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = environ.Env.db_url_config(DATABASE_REPLICA_URL)
+    for _name in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        if _name in DATABASES["default"]:
+            DATABASES["replica"][_name] = DATABASES["default"][_name]
+    # Tests have no replication: the replica's name stands for the primary's test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["tracker.core.db_router.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -171,6 +186,9 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
         }
     }
+    # Sessions are read from Redis and written through to the database, so a Redis
+    # restart signs nobody out and revoking a session deletes it from both.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -317,17 +335,50 @@ NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # it the next page failed with a 500).
 NINJA_PAGINATION_MAX_OFFSET = 100_000
 
+# --- Observability: metrics, logs, tracing (README "Observability") -------------------------
+# /metrics answers whoever sends `Authorization: Bearer <METRICS_TOKEN>` when it is set;
+# otherwise only clients in METRICS_ALLOWED_NETWORKS (as NUM_PROXIES makes out the client's
+# address): loopback in development, nobody in production unless configured (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS", default=[] if PRODUCTION else ["127.0.0.1/32", "::1/128"]
+)
+try:
+    for _network in METRICS_ALLOWED_NETWORKS:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {error}") from None
+if PRODUCTION and METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "Refusing to start in production: METRICS_TOKEN needs 32+ characters"
+    )
+# One JSON object per line (for a log collector) or readable lines (for a terminal).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'")
+# One line per request (tracker.access); ACCESS_LOG=false leaves it to a proxy in front.
+ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "tracker.core.observability.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "tracker.core.observability.json_formatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Every failed sign-in is in the audit trail already.
         "axes": {"level": "WARNING"},
+        "tracker.access": {"level": "INFO" if ACCESS_LOG else "WARNING"},
     },
 }

@@ -4,11 +4,13 @@ from django.urls import include, path, re_path
 
 from config.api import api
 from tracker.core import views as core_views
+from tracker.core.metrics import metrics_view
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/", include("tracker.accounts.urls")),
     path("audit/", include("tracker.audit.urls")),
     path("students/import/", include(("tracker.students.import_urls", "students-import"))),

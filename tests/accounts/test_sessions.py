@@ -240,6 +240,23 @@ def test_revoking_a_browser_signs_it_out_on_its_next_request(three_signins, tuto
     assert entry.actor_ref == tutor.pk
 
 
+@pytest.fixture
+def cached_sessions(settings):
+    """Sessions as production keeps them when REDIS_URL is set: read from the cache."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+
+def test_revoking_signs_out_when_sessions_are_read_from_the_cache(
+    cached_sessions, three_signins, tutor
+):
+    laptop, phone, _token = three_signins
+    assert is_signed_in(phone)
+    row = SignInSession.objects.get(user=tutor, user_agent=IPHONE)
+    laptop.post(f"/accounts/sessions/browser-{row.pk}/revoke/")
+    assert not is_signed_in(phone)
+    assert is_signed_in(laptop)
+
+
 def test_revoking_an_api_login_stops_its_tokens(three_signins, tutor):
     laptop, _phone, token = three_signins
     family = TokenFamily.objects.get(user=tutor)

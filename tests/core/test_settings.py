@@ -85,7 +85,7 @@ def test_development_defaults_need_nothing_installed():
     values = settings_value(
         {},
         "[s.DATABASES['default']['ENGINE'], s.TIME_ZONE, s.CURRENCY, s.EMAIL_BACKEND, "
-        "bool(s.SECRET_KEY), s.CACHES['default']['BACKEND']]",
+        "bool(s.SECRET_KEY), s.CACHES['default']['BACKEND'], s.SESSION_ENGINE]",
     )
     assert values == [
         "django.db.backends.sqlite3",
@@ -94,6 +94,7 @@ def test_development_defaults_need_nothing_installed():
         "django.core.mail.backends.console.EmailBackend",
         True,
         "django.core.cache.backends.locmem.LocMemCache",
+        "django.contrib.sessions.backends.db",
     ]
 
 
@@ -107,12 +108,14 @@ def test_environment_variables_override_the_defaults():
             "EMAIL_URL": "smtp+tls://mailer:pw@smtp.internal:587",
         },
         "[s.DATABASES['default']['ENGINE'], s.DATABASES['default']['HOST'], "
-        "s.CACHES['default']['BACKEND'], s.TIME_ZONE, s.CURRENCY, s.EMAIL_HOST, s.EMAIL_USE_TLS]",
+        "s.CACHES['default']['BACKEND'], s.SESSION_ENGINE, s.TIME_ZONE, s.CURRENCY, "
+        "s.EMAIL_HOST, s.EMAIL_USE_TLS]",
     )
     assert values == [
         "django.db.backends.postgresql",
         "db.internal",
         "django.core.cache.backends.redis.RedisCache",
+        "django.contrib.sessions.backends.cached_db",
         "Europe/London",
         "GBP",
         "smtp.internal",

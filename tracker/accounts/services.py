@@ -24,6 +24,7 @@ from tracker.accounts.permissions import Cap, require, require_manage_role
 from tracker.accounts.selectors import get_user_for_user
 from tracker.accounts.tokens import tokens_revoke_for_user
 from tracker.audit.services import diff, record
+from tracker.core import cache as versions
 from tracker.core.errors import Conflict, NotAuthenticated
 from tracker.org.models import Branch, School
 
@@ -166,6 +167,8 @@ def user_create(
     else:
         user.set_unusable_password()
     user.save()
+    # Staff dashboards list the tutors.
+    versions.bump_all()
     record(
         "accounts.user.created",
         actor=actor,
@@ -220,6 +223,8 @@ def user_update(
     changes = diff(before, after)
     if not changes:
         return user
+    # A tutor's name shows in calendars; role and active flag in staff dashboards.
+    versions.bump_all()
     record(_update_action(changes), actor=actor, target=user, changes=changes)
     if not user.is_active:
         tokens_revoke_for_user(user=user, reason="deactivated")
@@ -253,6 +258,7 @@ def user_delete(*, actor: User, user_id: int) -> None:
         raise Conflict(
             _("This account has sessions or records that must be kept; deactivate it instead.")
         ) from None
+    versions.bump_all()
     record(
         "accounts.user.deleted",
         actor=actor,

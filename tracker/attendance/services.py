@@ -31,6 +31,7 @@ from tracker.attendance.models import (
     SessionLog,
 )
 from tracker.audit.services import record
+from tracker.core import metrics
 from tracker.core.errors import Conflict
 from tracker.finance import pricing
 from tracker.messaging.models import NotificationKind
@@ -178,7 +179,7 @@ def session_log(
             student_id=student_id,
             defaults={"presence": presence, "logged_by": actor, "logged_at": now},
         )
-    bump_feed_version()
+    bump_feed_version(tutors=[session.tutor_id])
     session = Session.objects.get(pk=session.pk)
     record(
         "attendance.session.corrected" if correcting else "attendance.session.logged",
@@ -204,6 +205,7 @@ def replayable(
         receipt = LogReceipt.objects.get(key=key)
         if receipt.user_id != user.pk or receipt.session_id != session.pk:
             raise Conflict(_("This idempotency key was used for another request.")) from None
+        metrics.offline_log_replayed()
         return receipt.status, receipt.response
     status, body = run()
     receipt.status, receipt.response = status, body
@@ -230,7 +232,7 @@ def logs_verify(*, actor: User, session_ids: Iterable[int]) -> int:
         pricing.price_verified(log.session)
         record("attendance.session.verified", actor=actor, target=log.session)
     if logs:
-        bump_feed_version()
+        bump_feed_version(tutors={log.session.tutor_id for log in logs})
     return len(logs)
 
 
@@ -249,6 +251,8 @@ def log_send_back(*, actor: User, session: Session, comment: str) -> SessionLog:
         Review.SENT_BACK, actor, timezone.now(), comment
     )  # fmt: skip
     log.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_comment"])
+    # Not in the calendar, but in the tutor's and the staff's dashboards.
+    bump_feed_version(tutors=[session.tutor_id])
     record(
         "attendance.session.sent_back", actor=actor, target=session, changes={"comment": comment}
     )

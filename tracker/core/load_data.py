@@ -44,6 +44,7 @@ from django.utils import timezone
 from tracker.accounts.models import Role, User
 from tracker.attendance.models import Attendance, CancelledBy, Presence, Review, SessionLog
 from tracker.audit.services import record
+from tracker.core import cache as versions
 from tracker.finance.models import (
     Allocation,
     Charge,
@@ -1955,6 +1956,8 @@ def _availability(business: Business) -> None:
 def _bump_feed() -> None:
     if not FeedVersion.objects.filter(pk=1).update(version=models.F("version") + 1):
         FeedVersion.objects.create(pk=1, version=1)
+    # Feeds and dashboards cached in Redis before the load must not be read again.
+    versions.bump([versions.SESSIONS, versions.SHARED, versions.MONEY])
 
 
 def _analyze(written: Iterable[type[models.Model]], *, vacuum: bool) -> None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tracker.attendance.models import Presence
+from tracker.core import cache as versions
 from tracker.core.errors import Conflict
 from tracker.finance.models import (
     CENT,
@@ -179,6 +180,7 @@ def recompute_total(invoice: Invoice) -> None:
     total = sum(invoice.lines.values_list("amount", flat=True), Decimal(0))
     invoice.total = to_cents(total)
     invoice.save(update_fields=["total"])
+    versions.bump([versions.MONEY])
 
 
 def reprice_unpriced(*, student_id: int) -> int:
@@ -216,6 +218,8 @@ def outstanding(invoice: Invoice) -> Decimal:
 
 def settle(invoice: Invoice) -> None:
     """An issued invoice with nothing outstanding is paid, and the other way round."""
+    # Called after every payment set against an invoice: what is owed has changed.
+    versions.bump([versions.MONEY])
     if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PAID):
         return
     status = InvoiceStatus.PAID if outstanding(invoice) <= 0 else InvoiceStatus.ISSUED
@@ -241,6 +245,7 @@ def count_income(changes: Iterable[tuple[date, Decimal, int, int]]) -> None:
         total[2] += count
     if not totals:
         return
+    versions.bump([versions.MONEY])
     IncomeDay.objects.bulk_create([IncomeDay(date=day) for day in totals], ignore_conflicts=True)
     for day, (amount, minutes, count) in totals.items():
         IncomeDay.objects.filter(date=day).update(
@@ -252,6 +257,7 @@ def count_income(changes: Iterable[tuple[date, Decimal, int, int]]) -> None:
 
 def rebuild_income_days() -> int:
     """Recount every day's income from the charges (after a bulk load, or to repair)."""
+    versions.bump([versions.MONEY])
     IncomeDay.objects.all().delete()
     days = IncomeDay.objects.bulk_create(
         IncomeDay(date=row["date"], amount=row["amount"], minutes=row["minutes"],

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from tracker.accounts.models import Role, User
 from tracker.accounts.permissions import Cap, require
 from tracker.audit.services import record
+from tracker.core import cache as versions
 from tracker.core.errors import Conflict
 from tracker.finance import pricing
 from tracker.finance.models import (
@@ -570,6 +571,7 @@ def invoice_void(*, actor: User, invoice: Invoice, reason: str) -> Invoice:
     invoice.status, invoice.void_reason = InvoiceStatus.VOID, reason
     invoice.voided_at, invoice.voided_by = timezone.now(), actor
     invoice.save()
+    versions.bump([versions.MONEY])
     if invoice.credited_invoice_id:
         settle(Invoice.objects.select_for_update().get(pk=invoice.credited_invoice_id))
     # The money released is credit; it pays the payer's other open invoices at once.

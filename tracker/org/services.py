@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from tracker.accounts.permissions import Cap, require
 from tracker.audit.services import diff, record
+from tracker.core import cache as versions
 from tracker.org.models import Branch, LookupBase
 from tracker.org.selectors import lookup_model
 
@@ -52,6 +53,8 @@ def lookup_update(
     for field, value in values.items():
         setattr(instance, field, value)
     _save(instance)
+    # A subject's name is in calendar titles.
+    versions.bump_all()
     record(f"org.{_kind(instance)}.updated", actor=user, target=instance, changes=changes)
     return instance
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import (
     Count,
     DecimalField,
@@ -30,6 +31,8 @@ from django.utils import timezone
 from tracker.accounts.models import Role, User
 from tracker.accounts.permissions import Cap, can, require
 from tracker.attendance.models import Attendance, Presence, Review, SessionLog
+from tracker.core import cache as versions
+from tracker.core.db_router import reads_can_lag
 from tracker.finance.models import (
     Allocation,
     Charge,
@@ -53,6 +56,9 @@ from tracker.scheduling.models import Session, SessionStatus, SessionStudent
 from tracker.students.models import AvailabilityWindow, Student, StudentStatus
 
 ZERO = Decimal(0)
+# Changes show at once (the key's versions); this bounds what time alone changes: sessions
+# that have just ended and wait to be logged, students who have just become idle.
+CACHE_SECONDS = 60
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 IDLE_DAYS = 14
 LIST_LENGTH = 10
@@ -444,14 +450,44 @@ class Dashboard:
 
 def dashboard(*, user: User, now: datetime | None = None) -> Dashboard:
     """What each role sees: a tutor their own work; a moderator operations without money;
-    an admin operations and money."""
+    an admin operations and money.
+
+    The live dashboard (no `now`) is cached per person and day until a change it shows:
+    the tutor's own sessions and logs, or anyone's for staff, or money for admins."""
     require(user, Cap.DASHBOARD_VIEW)
-    now = _now(now)
+    if now is not None:
+        return _dashboard(user=user, now=now)
+    key = _cache_key(user)
+    cached = cache.get(key)
+    if cached is None:
+        cached = _dashboard(user=user, now=_now(None))
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached
+
+
+def _dashboard(*, user: User, now: datetime) -> Dashboard:
+    # Everyone's figures may come from the read replica. Built while it is a moment
+    # behind a change, they can be kept up to CACHE_SECONDS: staff figures may lag that much.
     result = Dashboard(role=user.role, generated_at=now)
     if can(user, Cap.SCHEDULE_VIEW_ALL):
-        result.operations = operations_dashboard(user=user, now=now)
+        with reads_can_lag():
+            result.operations = operations_dashboard(user=user, now=now)
     else:
+        # A tutor's own figures come from the primary: they look right after logging.
         result.tutor = tutor_dashboard(user=user, now=now)
     if can(user, Cap.FINANCE_DETAIL):
-        result.money = money_dashboard(user=user, now=now)
+        with reads_can_lag():
+            result.money = money_dashboard(user=user, now=now)
     return result
+
+
+def _cache_key(user: User) -> str:
+    """Read before the figures are computed: see tracker.core.cache for why."""
+    if can(user, Cap.SCHEDULE_VIEW_ALL):
+        scopes = [versions.SESSIONS]
+    else:
+        scopes = [versions.SHARED, versions.tutor_scope(user.pk)]
+    if can(user, Cap.FINANCE_DETAIL):
+        scopes.append(versions.MONEY)
+    day = f"{timezone.get_current_timezone_name()}:{timezone.localdate().isoformat()}"
+    return f"dashboard:{versions.current(*scopes)}:u{user.pk}:{user.role}:{day}"

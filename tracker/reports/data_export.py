@@ -41,6 +41,7 @@ from tracker.accounts.permissions import Cap, can, require
 from tracker.attendance.models import Attendance, SessionLog
 from tracker.audit.models import AuditLog
 from tracker.audit.services import record
+from tracker.core.db_router import reads_can_lag
 from tracker.finance.models import (
     Allocation,
     Charge,
@@ -354,7 +355,8 @@ def export_data(*, actor: User) -> DataExport:
     # Not a context manager: the file outlives this call, the response closes it when sent.
     file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115
     try:
-        counts = _write_zip(file, tables, actor=actor, generated_at=generated_at)
+        with reads_can_lag():
+            counts = _write_zip(file, tables, actor=actor, generated_at=generated_at)
     except BaseException:
         file.close()
         raise

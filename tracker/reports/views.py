@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tracker.accounts.permissions import Cap, can
+from tracker.core.db_router import reads_can_lag
 from tracker.lib.tabular import Table, display, table_response
 from tracker.reports import dashboards
 from tracker.reports.charts import BarChart, bar_chart
@@ -95,7 +96,8 @@ def _run(request: HttpRequest, name: str) -> tuple[Any, ReportForm, Table | None
     form = ReportForm.from_query(request.GET, spec=spec)
     table = None
     if form.is_valid():
-        table = run_report(user=request.user, slug=name, filters=form.filters, by=form.group)
+        with reads_can_lag():
+            table = run_report(user=request.user, slug=name, filters=form.filters, by=form.group)
     return spec, form, table
 
 

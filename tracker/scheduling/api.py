@@ -3,11 +3,15 @@
 No `from __future__ import annotations`: ninja reads these annotations at import time.
 """
 
+import json
 from datetime import date, datetime
 from typing import Any, Literal
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema, Status
+from ninja.responses import NinjaJSONEncoder
+from pydantic import TypeAdapter
 
 from tracker.accounts.permissions import Cap, can
 from tracker.scheduling import selectors, services
@@ -115,12 +119,30 @@ class VersionOut(Schema):
     version: int
 
 
+# The feed is rendered here, once, as ninja would render it, so that the bytes can be cached.
+FEED = TypeAdapter(list[SessionOut])
+JSON = "application/json; charset=utf-8"
+# A safety net only: a change makes the cached feeds it affects unreachable at once.
+FEED_TTL = 300
+
+
 @router.get("", response=list[SessionOut], summary="Calendar feed")
-def sessions_feed(request: HttpRequest, filters: Query[FeedFilters]) -> list[dict[str, Any]]:
-    # Open series are stored a few months ahead; a calendar looking further asks for more.
-    services.series_extend_for_view(until=filters.end.date())
-    sessions = selectors.session_feed(user=request.auth, **filters.dict())
-    return [session_out(session, user=request.auth) for session in sessions]
+def sessions_feed(request: HttpRequest, filters: Query[FeedFilters]) -> HttpResponse:
+    # Cached as the finished JSON, per person, range and filters: a calendar asking again
+    # costs a cache read until a session it can show changes.
+    key = selectors.feed_cache_key(user=request.auth, **filters.dict())
+    body = cache.get(key)
+    if body is None:
+        # Open series are stored a few months ahead; a calendar looking further asks for
+        # more. Once that is done for this range, only a new version can need more.
+        services.series_extend_for_view(until=filters.end.date())
+        sessions = selectors.session_feed(user=request.auth, **filters.dict())
+        rows = FEED.dump_python(
+            FEED.validate_python([session_out(session, user=request.auth) for session in sessions])
+        )
+        body = json.dumps(rows, cls=NinjaJSONEncoder).encode()
+        cache.set(key, body, FEED_TTL)
+    return HttpResponse(body, content_type=JSON)
 
 
 @router.get("/version", response=VersionOut, summary="Changes counter for live calendars")

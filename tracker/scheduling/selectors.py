@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
@@ -11,11 +12,13 @@ from django.utils.translation import gettext as _
 
 from tracker.accounts.models import User
 from tracker.accounts.permissions import Cap, can, require
-from tracker.scheduling.models import FeedVersion, Session
+from tracker.core import cache as versions
+from tracker.scheduling.models import Session
 from tracker.scheduling.services import MAX_LENGTH
 from tracker.students.models import Student
 
 MAX_RANGE = timedelta(days=62)
+FEED_FILTERS = ("tutor", "student", "branch", "subject", "status")
 
 
 def _scope(user: User) -> QuerySet[Session]:
@@ -67,4 +70,18 @@ def get_session_for_user(*, user: User, session_id: int) -> Session:
 
 
 def feed_version() -> int:
-    return FeedVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    return versions.change_count()
+
+
+def feed_cache_key(*, user: User, start: datetime, end: datetime, **filters: Any) -> str:
+    """Where this person's feed for this range and these filters is cached: under their own
+    id and role (what they may see), and the versions of the sessions it can hold, one
+    tutor's or everyone's."""
+    require(user, Cap.CALENDAR_VIEW_OWN)
+    tutor = filters.get("tutor") if can(user, Cap.SCHEDULE_VIEW_ALL) else user.pk
+    if tutor:
+        scopes = versions.current(versions.SHARED, versions.tutor_scope(tutor))
+    else:
+        scopes = versions.current(versions.SESSIONS)
+    wanted = ":".join(f"{filters.get(name) or ''}" for name in FEED_FILTERS)
+    return f"feed:{scopes}:u{user.pk}:{user.role}:{start.isoformat()}:{end.isoformat()}:{wanted}"

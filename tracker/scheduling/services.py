@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from tracker.accounts.models import Role, User
 from tracker.accounts.permissions import Cap, require
 from tracker.attendance.models import CancelledBy, Outcome, Review, SessionLog
 from tracker.audit.services import record
+from tracker.core import cache as versions
 from tracker.core.errors import Conflict
 from tracker.messaging.models import NotificationKind
 from tracker.messaging.notify import notify
@@ -33,7 +34,6 @@ from tracker.org.models import Subject
 from tracker.scheduling import recurrence
 from tracker.scheduling.models import (
     Closure,
-    FeedVersion,
     Series,
     Session,
     SessionStatus,
@@ -165,9 +165,14 @@ def _guarded(write):
         raise Conflict(_("Someone booked this time a moment ago. Choose another.")) from None
 
 
-def bump_feed_version() -> None:
-    if not FeedVersion.objects.filter(pk=1).update(version=F("version") + 1):
-        FeedVersion.objects.create(pk=1, version=1)
+def bump_feed_version(*, tutors: Iterable[int | None] | None = None) -> None:
+    """Calendars and dashboards show the change on their next read. Name the tutors whose
+    sessions alone changed to keep every other tutor's cached calendar; without them, every
+    cached calendar and dashboard is dropped."""
+    if tutors is None:
+        versions.bump_all()
+    else:
+        versions.bump([versions.SESSIONS, *(versions.tutor_scope(t) for t in tutors if t)])
 
 
 def _seat(session: Session, students: list[Student]) -> None:
@@ -231,7 +236,7 @@ def session_create(*, actor: User, start: datetime, end: datetime, **details: An
         return session
 
     session = _guarded(write)
-    bump_feed_version()
+    bump_feed_version(tutors=[session.tutor_id])
     record("scheduling.session.created", actor=actor, target=session, changes=_snapshot(session))
     _tell_tutors(actor, [session.tutor], NotificationKind.SESSION_CREATED,
                  _("New session booked"), session.start)  # fmt: skip
@@ -307,7 +312,7 @@ def session_update(
         _sync_seats(session)
 
     _guarded(write)
-    bump_feed_version()
+    bump_feed_version(tutors=[previous_tutor.pk, session.tutor_id])
     record(
         "scheduling.session.updated",
         actor=actor,
@@ -368,7 +373,7 @@ def session_cancel(
                     "logged_at": now, "review": Review.PENDING,
                 },
             )  # fmt: skip
-    bump_feed_version()
+    bump_feed_version(tutors={target.tutor_id for target in targets})
     record(
         "scheduling.session.cancelled",
         actor=actor,
@@ -520,7 +525,7 @@ def series_create(
     )
     if created == 0:
         raise ValidationError({"repeat": [_("This rule gives no sessions.")]})
-    bump_feed_version()
+    bump_feed_version(tutors=[series.tutor_id])
     record(
         "scheduling.series.created",
         actor=actor,
@@ -635,7 +640,7 @@ def series_update(*, actor: User, session: Session, scope: Scope, **changes: Any
             new, booking, actor=actor, after=pivot + shift, until=_horizon(new), strict=True
         )
     )
-    bump_feed_version()
+    bump_feed_version(tutors=[old.tutor_id, new.tutor_id, session.tutor_id])
     record(
         "scheduling.series.split" if scope == "following" else "scheduling.series.updated",
         actor=actor,

@@ -23,6 +23,7 @@ from tracker.accounts.models import Role, User
 from tracker.accounts.permissions import Cap, can, manageable_roles
 from tracker.accounts.selectors import get_user_for_user
 from tracker.audit.services import REDACTED, diff, record
+from tracker.core import cache as versions
 from tracker.core.errors import Conflict
 from tracker.students.models import AvailabilityWindow, Student, StudentStatus, TimeOff, Weekday
 from tracker.students.selectors import get_student_for_user
@@ -225,6 +226,8 @@ def availability_add(
     )
     _validate_window(window, owner)
     window.save()
+    # Tutors' weekly hours are in the staff dashboard.
+    versions.bump([versions.SESSIONS])
     record("students.availability.added", actor=actor, target=owner, changes=_window_fields(window))
     return window
 
@@ -246,6 +249,7 @@ def availability_update(
     _validate_window(window, owner)
     if changes:
         window.save(update_fields=list(changes))
+        versions.bump([versions.SESSIONS])
     after = _window_fields(window)
     if after != before:
         record(
@@ -263,6 +267,7 @@ def availability_remove(*, actor: User, window: AvailabilityWindow) -> None:
     check_may_edit(actor, owner)
     fields = _window_fields(window)
     window.delete()
+    versions.bump([versions.SESSIONS])
     record("students.availability.removed", actor=actor, target=owner, changes=fields)
 
 

@@ -39,6 +39,7 @@ from tracker.accounts.permissions import Cap, require
 from tracker.attendance.models import Attendance, LogReceipt, SessionLog
 from tracker.audit.models import AuditLog
 from tracker.audit.services import record
+from tracker.core import cache as versions
 from tracker.core.errors import Conflict
 from tracker.finance.models import (
     Allocation,
@@ -537,6 +538,8 @@ def _erase(student: Student, *, actor: User | None, reason: str) -> None:
         student.delete()
     else:
         _wipe(student)
+    # The name and lesson notes were in calendars, dashboards and money figures.
+    versions.bump([versions.SESSIONS, versions.SHARED, versions.MONEY])
     record(
         ERASED,
         actor=actor,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from tracker.accounts.models import Role, User
 from tracker.accounts.permissions import Cap, can, require
 from tracker.audit.services import diff, record
+from tracker.core import cache as versions
 from tracker.core.errors import Conflict
 from tracker.org.models import Branch, School, Subject
 from tracker.students.models import (
@@ -124,6 +125,7 @@ def student_create(*, actor: User, **fields: Any) -> Student:
         student.subjects.set(subjects)
     if tutors:
         student.tutors.set(tutors)
+    versions.bump_all()
     record(
         "students.student.created",
         actor=actor,
@@ -147,6 +149,8 @@ def student_update(*, actor: User, student: Student, **fields: Any) -> Student:
         student.subjects.set(subjects)
     if tutors is not None:
         student.tutors.set(tutors)
+    # Names show in calendars, status and branch in dashboards.
+    versions.bump_all()
     changes = diff(before, _snapshot(student))
     if changes:
         record("students.student.updated", actor=actor, target=student, changes=changes)
@@ -171,6 +175,7 @@ def student_set_status(*, actor: User, student: Student, status: str) -> Student
         )
         student.status = status
         student.save(update_fields=["status", "updated_at"])
+        versions.bump_all()
     return student
 
 
@@ -187,6 +192,7 @@ def student_archive(*, actor: User, student: Student) -> Student:
         student.status = StudentStatus.ARCHIVED
         student.archived_at = timezone.now()
         student.save(update_fields=["status", "archived_at", "updated_at"])
+        versions.bump_all()
     return student
 
 
@@ -201,6 +207,7 @@ def student_restore(*, actor: User, student: Student) -> Student:
         student.status = StudentStatus.ACTIVE
         student.archived_at = None
         student.save(update_fields=["status", "archived_at", "updated_at"])
+        versions.bump_all()
         record(
             "students.student.restored",
             actor=actor,

@@ -1,0 +1,247 @@
+"""The calendar feed is cached per person, range and filters, and every change that shows in
+it is on the very next read: with the database's change counter (no Redis) and with version
+tokens in a shared cache (Redis; this process's memory cache stands in for it)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils.dateparse import parse_datetime
+
+from tests.factories import UserFactory
+from tests.scheduling.conftest import at
+from tests.students.conftest import StudentFactory
+from tracker.accounts.models import Role
+from tracker.accounts.services import user_update
+from tracker.org.services import lookup_update
+from tracker.scheduling import api, selectors, services
+from tracker.students.privacy import student_erase
+from tracker.students.services import student_archive, student_update
+
+pytestmark = pytest.mark.django_db
+
+WEEK = {"start": at(2, 0).isoformat(), "end": at(9, 0).isoformat()}
+
+
+def feed(client, headers, **params):
+    return client.get("/api/v1/sessions", {**WEEK, **params}, **headers)
+
+
+def send(client, method, path, headers, body=None):
+    return client.generic(
+        method, path, json.dumps(body or {}), content_type="application/json", **headers
+    )
+
+
+def reads(captured) -> list[str]:
+    """The queries of a request but its own transaction (a savepoint inside the test's)."""
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+@pytest.fixture(params=["memory", "redis"])
+def mode(request, settings):
+    if request.param == "redis":
+        settings.REDIS_URL = "redis://stands-for-a-shared-cache"
+    return request.param
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a change as if its transaction committed (tests never commit): what a Redis
+    deployment reacts to."""
+
+    def run(change, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change(*args, **kwargs)
+
+    return run
+
+
+def test_a_second_read_is_served_from_the_cache(
+    client, tutor, book, bearer, mode, django_assert_max_num_queries
+):
+    book(at(3, 16))
+    headers = bearer(tutor)
+    first = feed(client, headers)
+    with django_assert_max_num_queries(4) as captured:
+        second = feed(client, headers)
+    # The bearer token's lookup, and without Redis the change counter: nothing else.
+    assert len(reads(captured)) == (1 if mode == "redis" else 2)
+    assert second.status_code == 200
+    assert second["Content-Type"] == "application/json; charset=utf-8"
+    assert second.content == first.content
+    assert len(second.json()) == 1
+
+
+def test_the_cached_feed_is_rendered_as_ninja_renders_a_session(client, tutor, book, bearer):
+    session = book(at(3, 16))
+    headers = bearer(tutor)
+    feed(client, headers)
+    [row] = feed(client, headers).json()
+    assert row == client.get(f"/api/v1/sessions/{session.pk}", **headers).json()
+
+
+def test_people_never_share_a_cached_feed(client, moderator, tutor, other_tutor, book, bearer):
+    mine = book(at(3, 16))
+    theirs = book(at(3, 16), tutor=other_tutor, students=[StudentFactory()])
+    assert {row["id"] for row in feed(client, bearer(moderator)).json()} == {mine.pk, theirs.pk}
+    assert [row["id"] for row in feed(client, bearer(tutor)).json()] == [mine.pk]
+    assert [row["id"] for row in feed(client, bearer(other_tutor)).json()] == [theirs.pk]
+    # Same person, other filters: another entry.
+    assert [row["id"] for row in feed(client, bearer(moderator), tutor=tutor.pk).json()] == [
+        mine.pk
+    ]
+    assert feed(client, bearer(moderator), status="cancelled").json() == []
+
+
+def test_a_refused_range_is_never_cached(client, tutor, bearer):
+    headers = bearer(tutor)
+    for _ in range(2):
+        assert feed(client, headers, end=at(1, 0).isoformat()).status_code == 422
+
+
+def test_a_cached_feed_expires_even_if_nothing_changes(client, tutor, bearer, monkeypatch):
+    stored = []
+    real_set = cache.set
+    monkeypatch.setattr(
+        api.cache,
+        "set",
+        lambda key, value, timeout: stored.append((key, timeout)) or real_set(key, value, timeout),
+    )
+    feed(client, bearer(tutor))
+    assert [timeout for key, timeout in stored if key.startswith("feed:")] == [api.FEED_TTL]
+    assert 0 < api.FEED_TTL <= 600
+
+
+# --- every change shows on the next read -------------------------------------------------
+
+
+def _book(ctx):
+    body = {
+        "tutor": ctx["tutor"].pk,
+        "students": [ctx["pupil"].pk],
+        "start": at(5, 10).isoformat(),
+        "end": at(5, 11).isoformat(),
+    }
+    assert send(ctx["client"], "POST", "/api/v1/sessions", ctx["staff"], body).status_code == 201
+    return lambda rows: len(rows) == 2
+
+
+def _move(ctx):
+    moved = at(4, 9)
+    path = f"/api/v1/sessions/{ctx['session'].pk}"
+    body = {"start": moved.isoformat(), "end": (moved + timedelta(hours=1)).isoformat()}
+    assert send(ctx["client"], "PATCH", path, ctx["staff"], body).status_code == 200
+    return lambda rows: parse_datetime(rows[0]["start"]) == moved
+
+
+def _cancel(ctx):
+    path = f"/api/v1/sessions/{ctx['session'].pk}/cancel"
+    assert send(ctx["client"], "POST", path, ctx["staff"], {"reason": "Ill"}).status_code == 200
+    return lambda rows: rows[0]["status"] == "cancelled"
+
+
+def _log(ctx):
+    # The tutor logs ahead that the student cancelled: a log, not a booking change.
+    path = f"/api/v1/sessions/{ctx['session'].pk}/log"
+    body = {"outcome": "cancelled", "cancelled_by": "student"}
+    assert send(ctx["client"], "POST", path, ctx["own"], body).status_code == 200
+    return lambda rows: rows[0]["status"] == "cancelled"
+
+
+def _series(ctx):
+    services.series_create(
+        actor=ctx["moderator"], tutor=ctx["tutor"], students=[ctx["pupil"]],
+        start=at(6, 8), end=at(6, 9), repeat={"freq": "weekly", "count": 3},
+    )  # fmt: skip
+    return lambda rows: len(rows) == 2
+
+
+def _rename_student(ctx):
+    student_update(actor=ctx["moderator"], student=ctx["pupil"], first_name="Zola")
+    return lambda rows: rows[0]["students"][0]["name"].startswith("Zola")
+
+
+def _rename_subject(ctx):
+    lookup_update(user=ctx["admin"], instance=ctx["maths"], name="Algebra")
+    return lambda rows: rows[0]["title"].startswith("Algebra")
+
+
+def _rename_tutor(ctx):
+    user_update(actor=ctx["admin"], user=ctx["tutor"], first_name="Thandi")
+    return lambda rows: rows[0]["tutor"]["name"].startswith("Thandi")
+
+
+def _erase_student(ctx):
+    pupil = student_archive(actor=ctx["admin"], student=ctx["pupil"])
+    student_erase(actor=ctx["admin"], student=pupil, confirmation=pupil.full_name)
+    return lambda rows: "Palesa" not in json.dumps(rows)
+
+
+CHANGES = {
+    "book": _book, "move": _move, "cancel": _cancel, "log": _log, "series": _series,
+    "rename-student": _rename_student, "rename-subject": _rename_subject,
+    "rename-tutor": _rename_tutor, "erase-student": _erase_student,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_every_change_shows_on_the_next_read(
+    change, mode, client, admin, moderator, tutor, pupil, maths, book, bearer, committed
+):
+    session = book(at(3, 16))
+    own, staff = bearer(tutor), bearer(moderator)
+    readers = [(own, {}), (staff, {}), (staff, {"tutor": tutor.pk})]
+    for headers, params in readers:
+        assert len(feed(client, headers, **params).json()) == 1  # now cached
+    ctx = {
+        "client": client, "admin": admin, "moderator": moderator, "tutor": tutor,
+        "pupil": pupil, "maths": maths, "session": session, "own": own, "staff": staff,
+    }  # fmt: skip
+    shows = committed(CHANGES[change], ctx)
+    for headers, params in readers:
+        assert shows(feed(client, headers, **params).json()), (change, params)
+
+
+def test_a_change_to_one_tutors_sessions_keeps_the_others_cached_feed(
+    client, moderator, tutor, other_tutor, book, bearer, committed, settings,
+    django_assert_max_num_queries,
+):  # fmt: skip
+    settings.REDIS_URL = "redis://stands-for-a-shared-cache"
+    book(at(3, 16))
+    mine, theirs = bearer(tutor), bearer(other_tutor)
+    assert len(feed(client, mine).json()) == 1
+    assert feed(client, theirs).json() == []
+    committed(book, at(4, 10), tutor=other_tutor, students=[StudentFactory()])
+    with django_assert_max_num_queries(4) as captured:
+        assert len(feed(client, mine).json()) == 1
+    assert len(reads(captured)) == 1  # the token's lookup: still cached
+    assert len(feed(client, theirs).json()) == 1
+    # Everyone's calendar holds the other tutor's sessions too: it was dropped.
+    assert len(feed(client, bearer(moderator)).json()) == 2
+
+
+def test_a_feed_built_before_a_commit_is_never_served_after_it(
+    client, tutor, book, bearer, mode, committed
+):
+    """The reader takes the version, then builds; the writer commits meanwhile, and the
+    reader stores what it built from before the commit. The next read must not see it."""
+    headers = bearer(tutor)
+    range_ = {name: parse_datetime(value) for name, value in WEEK.items()}
+    key = selectors.feed_cache_key(user=tutor, **range_)
+    before_the_commit = b"[]"
+    session = committed(book, at(4, 10))
+    cache.set(key, before_the_commit, api.FEED_TTL)
+    assert [row["id"] for row in feed(client, headers).json()] == [session.pk]
+
+
+def test_a_tutor_filter_for_someone_else_shows_a_tutor_nothing(
+    client, tutor, other_tutor, book, bearer
+):
+    book(at(3, 16), tutor=other_tutor, students=[StudentFactory()])
+    assert feed(client, bearer(tutor), tutor=other_tutor.pk).json() == []
+    helper = UserFactory(username="helper", role=Role.TUTOR)
+    assert feed(client, bearer(helper), tutor=other_tutor.pk).json() == []
