@@ -3,8 +3,11 @@ Retry-After; the address is the one the trusted proxies saw, not one the client 
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 import redis
+from django.core.cache.backends.redis import RedisCache
 from django.test import RequestFactory, override_settings
 from ninja.throttling import BaseThrottle
 
@@ -122,8 +125,18 @@ def test_the_counts_live_in_redis_when_it_is_configured(client):
             "LOCATION": REDIS_TEST_DB,
         }
     }
+
+    def extra_round_trip(*args, **kwargs):
+        raise AssertionError("Django's add/incr cost an extra round trip each")
+
     try:
-        with override_settings(CACHES=caches, **THREE_AN_HOUR):
+        # One pipelined INCR + EXPIRE per request; not Django's add (SET NX) or incr
+        # (EXISTS, then INCR).
+        with (
+            override_settings(CACHES=caches, **THREE_AN_HOUR),
+            patch.object(RedisCache, "add", extra_round_trip),
+            patch.object(RedisCache, "incr", extra_round_trip),
+        ):
             assert statuses(client, ROOT, 4, REMOTE_ADDR="198.51.100.3") == [200] * 3 + [429]
         keys = [key.decode() for key in server.keys("*throttle:address:*")]
         assert len(keys) == 1

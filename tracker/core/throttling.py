@@ -3,7 +3,7 @@
 ninja's own throttles are not used as they are: they keep each request's state on the
 throttle object, which every request thread shares, and they store a list of timestamps
 that two workers can overwrite at once. These count in fixed windows with one atomic
-`cache.incr`, in Redis when REDIS_URL is set (so every worker and process shares the
+increment, in Redis when REDIS_URL is set (so every worker and process shares the
 count) and in process memory otherwise. A fixed window lets a client send up to twice its
 rate across a window boundary, which is fine for what this guards against: scraping,
 guessing and runaway scripts.
@@ -17,7 +17,8 @@ import time
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
@@ -39,6 +40,26 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def _digest(value: str) -> str:
     # Keys never hold a token or a session key that could be read back from the cache.
     return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _count(key: str, timeout: int) -> int:
+    """Add one to the window's count and return it. Every API request pays this, so with
+    Redis it is one round trip (INCR and EXPIRE in one pipeline; Django's `incr` costs an
+    EXISTS first and `add` another trip); other caches use the portable add-or-incr."""
+    backend = caches["default"]  # `cache` is a proxy to it: ask the backend itself
+    if isinstance(backend, RedisCache):
+        full = backend.make_and_validate_key(key)
+        pipe = backend._cache.get_client(full, write=True).pipeline()
+        pipe.incr(full)
+        pipe.expire(full, timeout)
+        return pipe.execute()[0]
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr: this is a new window
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 class WindowThrottle(BaseThrottle):
@@ -64,15 +85,7 @@ class WindowThrottle(BaseThrottle):
         limit, period = parse_rate(getattr(settings, self.rate_setting))
         now = self.timer()
         window = int(now // period)
-        key = f"throttle:{self.scope}:{identity}:{window}"
-        if cache.add(key, 1, timeout=period + 1):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr: this is a new window
-                cache.add(key, 1, timeout=period + 1)
-                count = 1
+        count = _count(f"throttle:{self.scope}:{identity}:{window}", period + 1)
         if count <= limit:
             return True
         self._wait.set(max(1, math.ceil((window + 1) * period - now)))
