@@ -82,6 +82,30 @@ def module_db(django_db_setup, django_db_blocker):
             atomic.__exit__(None, None, None)
 
 
+# --- Caches (tests/scheduling/test_feed_cache.py, tests/reports/test_dashboard_cache.py)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def mode(request, settings):
+    """Each test twice: caches in process memory, and as a Redis deployment keeps them
+    (versions in the shared cache; the test cache stands in for Redis)."""
+    if request.param == "redis":
+        settings.REDIS_URL = "redis://stands-for-a-shared-cache"
+    return request.param
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a change as if its transaction committed (tests never commit): what a Redis
+    deployment reacts to."""
+
+    def run(change, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change(*args, **kwargs)
+
+    return run
+
+
 # --- How the suite is split and ordered (see the Makefile's `test`) ----------------------
 
 # Fixtures that make a test transactional, as pytest-django decides.

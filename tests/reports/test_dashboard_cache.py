@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
+from tests.caching import reads
 from tests.reports.conftest import NOW
 from tracker.finance import services as money
 from tracker.reports import dashboards
@@ -27,29 +28,6 @@ DASHBOARD = "/api/v1/reports/dashboard"
 def frozen(monkeypatch):
     """Pages and the API ask for the dashboard without a time: give them NOW."""
     monkeypatch.setattr(dashboards, "_now", lambda now: now or NOW)
-
-
-@pytest.fixture(params=["memory", "redis"])
-def mode(request, settings):
-    if request.param == "redis":
-        settings.REDIS_URL = "redis://stands-for-a-shared-cache"
-    return request.param
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a change as if its transaction committed (tests never commit)."""
-
-    def run(change, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change(*args, **kwargs)
-
-    return run
-
-
-def reads(captured) -> list[str]:
-    """The queries of a request but its own transaction (a savepoint inside the test's)."""
-    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
 
 
 def read(client, headers):

@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
 
+from tests.caching import reads
 from tests.factories import UserFactory
 from tests.scheduling.conftest import at
 from tests.students.conftest import StudentFactory
@@ -34,30 +35,6 @@ def send(client, method, path, headers, body=None):
     return client.generic(
         method, path, json.dumps(body or {}), content_type="application/json", **headers
     )
-
-
-def reads(captured) -> list[str]:
-    """The queries of a request but its own transaction (a savepoint inside the test's)."""
-    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-
-
-@pytest.fixture(params=["memory", "redis"])
-def mode(request, settings):
-    if request.param == "redis":
-        settings.REDIS_URL = "redis://stands-for-a-shared-cache"
-    return request.param
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a change as if its transaction committed (tests never commit): what a Redis
-    deployment reacts to."""
-
-    def run(change, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change(*args, **kwargs)
-
-    return run
 
 
 def test_a_second_read_is_served_from_the_cache(
