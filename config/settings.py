@@ -88,12 +88,18 @@ MIDDLEWARE = [
     # First, to time and count all the rest (tracker/core/observability.py).
     "tracker.core.observability.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Headers every response carries, the cached feed's and API problems' included.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tracker.core.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tracker.core.middleware.RequestContextMiddleware",
     "tracker.core.middleware.ProblemJsonMiddleware",
     "tracker.core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A calendar's repeated week from the cache, before the rest (its docstring says why).
+    "tracker.scheduling.middleware.CachedFeedMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -101,9 +107,6 @@ MIDDLEWARE = [
     # Idle timeout, absolute lifetime, revoked sessions, the second factor (after django-otp).
     "tracker.accounts.security.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "tracker.core.security.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so that it can replace any response of a locked-out sign-in attempt.
     "axes.middleware.AxesMiddleware",
@@ -182,7 +185,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tracker.core.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }

@@ -114,7 +114,7 @@ def test_environment_variables_override_the_defaults():
     assert values == [
         "django.db.backends.postgresql",
         "db.internal",
-        "django.core.cache.backends.redis.RedisCache",
+        "tracker.core.redis_cache.RedisCache",
         "django.contrib.sessions.backends.cached_db",
         "Europe/London",
         "GBP",

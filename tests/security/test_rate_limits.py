@@ -121,7 +121,7 @@ def test_the_counts_live_in_redis_when_it_is_configured(client):
     server.flushdb()
     caches = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tracker.core.redis_cache.RedisCache",
             "LOCATION": REDIS_TEST_DB,
         }
     }

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from tracker.accounts.models import ApiToken, Role, SignInSession, TokenFamily, User
 from tracker.accounts.permissions import Cap, require
-from tracker.accounts.tokens import user_for_access_token
+from tracker.accounts.tokens import forget, user_for_access_token
 from tracker.audit.services import record
 from tracker.core import request_context
 from tracker.core.problems import problem_response
@@ -296,6 +296,7 @@ def api_signin_revoke(*, user: User, family_id: int) -> None:
     )
     if not updated:
         raise Http404
+    forget([user.pk])
     changes = {"kind": "api", "login": family_id}
     record("accounts.session.revoked", actor=user, target=user, changes=changes)
 
@@ -328,6 +329,7 @@ def signins_revoke_others(
         .exclude(pk=keep_family_id)
         .update(revoked_at=timezone.now(), revoked_reason="revoked")
     )
+    forget([user.pk])
     counts = {"browser": browsers, "api": apis}
     record("accounts.session.revoked_others", actor=user, target=user, changes=counts)
     return counts

@@ -51,6 +51,12 @@ def tutor_scope(tutor_id: int) -> str:
     return f"tutor:{tutor_id}"
 
 
+def auth_scope(user_id: int) -> str:
+    """An account as its API tokens find it: renewed by every change to the account and by
+    every revocation of one of its sign-ins."""
+    return f"auth:{user_id}"
+
+
 def shared_cache() -> bool:
     # A per-process memory cache would hide changes made by another process.
     return bool(settings.REDIS_URL)
@@ -58,6 +64,12 @@ def shared_cache() -> bool:
 
 def _key(scope: str) -> str:
     return f"version:{scope}"
+
+
+def version_keys(*scopes: str) -> list[str]:
+    """Where the shared cache keeps these scopes' versions, for a caller that reads them in
+    a round trip of its own; a missing one is for `current` to create."""
+    return [_key(scope) for scope in scopes]
 
 
 def _token() -> str:
@@ -82,6 +94,12 @@ def bump(scopes: Iterable[str]) -> None:
     """Make every value cached under these scopes' current versions unreachable, as of the
     commit of the current transaction (at once outside one)."""
     _count_change()
+    renew(scopes)
+
+
+def renew(scopes: Iterable[str]) -> None:
+    """`bump` for scopes that only a shared cache keeps (without Redis nothing is cached
+    under them), so that the database's change counter is left alone."""
     if shared_cache():
         keys = [_key(scope) for scope in set(scopes)]
         transaction.on_commit(lambda: cache.set_many({key: _token() for key in keys}, VERSION_TTL))

@@ -74,14 +74,27 @@ def feed_version() -> int:
 
 
 def feed_cache_key(*, user: User, start: datetime, end: datetime, **filters: Any) -> str:
-    """Where this person's feed for this range and these filters is cached: under their own
-    id and role (what they may see), and the versions of the sessions it can hold, one
-    tutor's or everyone's."""
+    """Where this person's feed for this range and these filters is cached."""
+    scopes = versions.current(*feed_scopes(user=user, **filters))
+    return feed_key(user=user, scope_versions=scopes, start=start, end=end, **filters)
+
+
+def feed_scopes(*, user: User, **filters: Any) -> tuple[str, ...]:
+    """The scopes whose versions a cached feed is stored under: one tutor's sessions, or
+    everyone's. Raises for someone who may not see a calendar."""
     require(user, Cap.CALENDAR_VIEW_OWN)
     tutor = filters.get("tutor") if can(user, Cap.SCHEDULE_VIEW_ALL) else user.pk
     if tutor:
-        scopes = versions.current(versions.SHARED, versions.tutor_scope(tutor))
-    else:
-        scopes = versions.current(versions.SESSIONS)
+        return versions.SHARED, versions.tutor_scope(tutor)
+    return (versions.SESSIONS,)
+
+
+def feed_key(
+    *, user: User, scope_versions: str, start: datetime, end: datetime, **filters: Any
+) -> str:
+    """Under what decides what they may see, and the versions of `feed_scopes`. A role
+    that sees every calendar sees the same feed whoever asks: coordinators share theirs."""
+    who = user.role if can(user, Cap.SCHEDULE_VIEW_ALL) else f"u{user.pk}:{user.role}"
     wanted = ":".join(f"{filters.get(name) or ''}" for name in FEED_FILTERS)
-    return f"feed:{scopes}:u{user.pk}:{user.role}:{start.isoformat()}:{end.isoformat()}:{wanted}"
+    period = f"{start.isoformat()}:{end.isoformat()}"
+    return f"feed:{scope_versions}:{who}:{period}:{wanted}"

@@ -1,0 +1,178 @@
+"""A repeated calendar feed is answered by CachedFeedMiddleware from Redis, without the
+database and with the API's checks; anything it cannot vouch for goes to the API.
+
+These run against the real Redis of the machine (a database of its own, keys under a
+prefix of their own): the middleware reads versions and counts the rate limit in one
+Redis pipeline, which the in-memory stand-in of the other cache tests does not have."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from prometheus_client import REGISTRY
+
+from tests.scheduling.conftest import at
+from tests.scheduling.test_feed_cache import WEEK, feed
+from tests.students.conftest import StudentFactory
+from tracker.accounts import tokens
+from tracker.accounts.services import user_update
+
+pytestmark = pytest.mark.django_db
+
+REDIS_TEST_DB = "redis://127.0.0.1:6379/10"
+# What differs between any two answers of the same server.
+PER_ANSWER = {"X-Request-ID"}
+
+
+@pytest.fixture
+def shared_redis(settings):
+    prefix = f"test-fast-{uuid.uuid4().hex[:8]}"
+    caches = {
+        "default": {
+            "BACKEND": "tracker.core.redis_cache.RedisCache",
+            "LOCATION": REDIS_TEST_DB,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.REDIS_URL = REDIS_TEST_DB
+    server = redis.Redis.from_url(REDIS_TEST_DB)
+    try:
+        with override_settings(CACHES=caches):
+            yield server
+    finally:
+        for key in server.scan_iter(f"{prefix}:*"):
+            server.delete(key)
+
+
+@pytest.fixture
+def warm(client, tutor, book, bearer, shared_redis):
+    """A tutor whose token and week the server has seen: the feed is cached, the token's
+    owner kept under its version. Gives the headers and the API's own answer."""
+    book(at(3, 16))
+    headers = bearer(tutor)
+    answers = [feed(client, headers) for _ in range(3)]
+    assert all(answer.status_code == 200 for answer in answers)
+    return headers, answers[-1]
+
+
+def answered(name="api:sessions_feed", status="200") -> float:
+    labels = {"route": name, "method": "GET", "status": status}
+    return REGISTRY.get_sample_value("tracker_http_requests_total", labels) or 0.0
+
+
+def test_a_repeated_week_is_answered_without_the_database_as_the_api_answers(
+    client, warm, django_assert_num_queries
+):
+    headers, api_answer = warm
+    before = answered()
+    with django_assert_num_queries(0):
+        fast = feed(client, headers)
+    assert fast.status_code == 200
+    assert fast.content == api_answer.content
+    assert {k: v for k, v in fast.headers.items() if k not in PER_ANSWER} == {
+        k: v for k, v in api_answer.headers.items() if k not in PER_ANSWER
+    }
+    # Counted under the API's route, not as an unmatched path.
+    assert answered() == before + 1
+
+
+def test_a_change_shows_on_the_next_read(client, warm, book, committed):
+    headers, _api_answer = warm
+    committed(book, at(4, 10))
+    assert len(feed(client, headers).json()) == 2
+
+
+def test_a_deactivated_tutor_is_refused_on_the_next_request(client, warm, tutor, admin, committed):
+    headers, _api_answer = warm
+    committed(user_update, actor=admin, user=tutor, is_active=False)
+    assert feed(client, headers).status_code == 401
+
+
+def test_the_rate_limit_counts_each_request_once_and_refuses_past_it(client, warm, settings):
+    headers, _api_answer = warm
+    # Three requests were counted while warming up; two more are allowed.
+    settings.API_RATE_LIMIT_USER = "5/m"
+    statuses = [feed(client, headers).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    refused = feed(client, headers)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+
+
+def test_a_request_left_to_the_api_is_counted_once(client, warm, book, committed, settings):
+    headers, _api_answer = warm
+    committed(book, at(4, 10))  # the cached week is stale: the API answers the next read
+    settings.API_RATE_LIMIT_USER = "4/m"  # three counted while warming up, this is the 4th
+    assert feed(client, headers).status_code == 200
+
+
+def test_bad_parameters_get_the_apis_problem(client, warm):
+    headers, _api_answer = warm
+    response = feed(client, headers, end=at(1, 0).isoformat())
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert feed(client, headers, start="not a date").status_code == 422
+
+
+def test_a_parameter_given_twice_is_left_to_the_api(client, warm):
+    headers, api_answer = warm
+    twice = {**WEEK, "start": [WEEK["start"], WEEK["start"]]}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/api/v1/sessions", twice, **headers)
+    assert captured.captured_queries  # the request's transaction: the API answered
+    assert response.content == api_answer.content
+
+
+def test_a_tutor_naming_another_tutor_sees_nothing_from_the_cache_either(
+    client, warm, other_tutor, book, django_assert_num_queries
+):
+    headers, _api_answer = warm
+    book(at(3, 10), tutor=other_tutor, students=[StudentFactory()])
+    assert feed(client, headers, tutor=other_tutor.pk).json() == []
+    with django_assert_num_queries(0):
+        assert feed(client, headers, tutor=other_tutor.pk).json() == []
+
+
+def test_coordinators_share_a_cached_week(
+    client, moderator, tutor, book, bearer, shared_redis, django_assert_num_queries
+):
+    from tests.factories import UserFactory
+    from tracker.accounts.models import Role
+
+    book(at(3, 16))
+    first, second = bearer(moderator), bearer(UserFactory(role=Role.MODERATOR))
+    built = feed(client, first, tutor=tutor.pk)
+    for _ in range(2):  # the second coordinator's token becomes known
+        assert feed(client, second, tutor=tutor.pk).content == built.content
+    with django_assert_num_queries(0):
+        assert feed(client, second, tutor=tutor.pk).content == built.content
+
+
+def test_an_unknown_token_goes_to_the_api(client, warm):
+    assert feed(client, {"HTTP_AUTHORIZATION": "Bearer sta_unknown"}).status_code == 401
+
+
+def test_a_browser_signed_in_by_cookie_goes_to_the_api(client, warm, tutor):
+    client.force_login(tutor)
+    response = client.get("/api/v1/sessions", WEEK)
+    assert response.status_code == 200
+    assert len(response.json()) == 1
+
+
+def test_without_redis_every_request_goes_to_the_api(
+    client, tutor, book, bearer, settings, django_assert_max_num_queries
+):
+    settings.REDIS_URL = ""
+    book(at(3, 16))
+    headers = bearer(tutor)
+    for _ in range(3):
+        feed(client, headers)
+    with django_assert_max_num_queries(4) as captured:
+        feed(client, headers)
+    assert tokens.remembered(headers["HTTP_AUTHORIZATION"][7:]) is None
+    assert captured.captured_queries  # the token, at least
