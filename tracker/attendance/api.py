@@ -71,8 +71,11 @@ def log_out(log: SessionLog) -> dict[str, Any]:
             "late_cancellation": log.late_cancellation,
             "review": log.review,
             "logged_at": log.logged_at.isoformat(),
+            # Sorted here rather than by the database: `.all()` answers from rows already
+            # at hand (prefetched for a list, or just written by the log).
             "attendance": {
-                str(a.student_id): a.presence for a in session.attendance.order_by("student_id")
+                str(a.student_id): a.presence
+                for a in sorted(session.attendance.all(), key=lambda a: a.student_id)
             },
         },
     }

@@ -54,14 +54,11 @@ def _require_log(user: User, session: Session) -> None:
         raise Http404
 
 
-def _state(session: Session) -> dict[str, Any]:
-    log = getattr(session, "log", None)
+def _state(session: Session, log: SessionLog | None, attendance: dict[int, str]) -> dict[str, Any]:
     return {
         "status": session.status,
         "start": session.start.isoformat(),
-        "attendance": {
-            str(a.student_id): a.presence for a in session.attendance.all().order_by("student_id")
-        },
+        "attendance": {str(student): attendance[student] for student in sorted(attendance)},
         "note": log.note if log else "",
         "cancelled_by": log.cancelled_by if log else "",
         "review": log.review if log else "",
@@ -94,10 +91,9 @@ def _check_still_as_seen(session: Session, expected_start: datetime | None, outc
         )
 
 
-def _attendance(session: Session, given: dict[Any, str] | None) -> dict[int, str]:
-    seated = set(session.seats.values_list("student_id", flat=True))
+def _attendance(seated: Iterable[int], given: dict[Any, str] | None) -> dict[int, str]:
     given = {int(k): v for k, v in (given or {}).items()}
-    unknown = set(given) - seated
+    unknown = set(given).difference(seated)
     if unknown:
         raise ValidationError({"attendance": [_("Only the session's students can be marked.")]})
     if any(value not in Presence.values for value in given.values()):
@@ -118,8 +114,12 @@ def session_log(
     expected_start: datetime | None = None,
     force: bool = False,
 ) -> SessionLog:
+    """Log or correct a session. The returned log's session carries its attendance, so a
+    caller reads it without asking the database again."""
     _require_log(actor, session)
     session = Session.objects.select_for_update().get(pk=session.pk)
+    # Its own statement, not a join in the locking one: under READ COMMITTED a join there
+    # would miss a log committed by whoever held the lock before us.
     log = SessionLog.objects.filter(session=session).first()
     correcting = log is not None and log.review != Review.SENT_BACK
     if correcting and not can(actor, Cap.SESSION_LOG_ANY):
@@ -135,13 +135,17 @@ def session_log(
         raise ValidationError({"outcome": [_("A session can be logged once it has started.")]})
     if not force:
         _check_still_as_seen(session, expected_start, outcome)
-    before = _state(session)
+    # Read once under the session's lock: the audit's "before", and which rows go stale.
+    marked = dict(session.attendance.values_list("student_id", "presence"))
+    before = _state(session, log, marked)
     if log is not None and log.review == Review.VERIFIED:
         # Reopening a verified session takes back its price (409 when already invoiced).
         pricing.withdraw(session)
 
+    seats = dict(session.seats.values_list("student_id", "active"))
+    changed = ["status", "updated_at"]
     if outcome == Outcome.COMPLETED:
-        marks = _attendance(session, attendance)
+        marks = _attendance(seats.keys(), attendance)
         session.status = SessionStatus.COMPLETED
         cancelled_by, late = "", False
     else:
@@ -155,39 +159,76 @@ def session_log(
         session.cancelled_at = now
         # A late cancellation by the student is billed; one by the tutor never is.
         session.billable = late and cancelled_by == CancelledBy.STUDENT
-    session.save()
-    session.seats.update(active=session.status != SessionStatus.CANCELLED)
+        changed += ["cancellation_reason", "cancelled_by", "cancelled_at", "billable"]
+    session.save(update_fields=changed)
+    active = session.status != SessionStatus.CANCELLED
+    if any(seat_active != active for seat_active in seats.values()):
+        session.seats.update(active=active)
 
-    SessionLog.objects.update_or_create(
+    log = _write_log(
+        log,
         session=session,
-        defaults={
-            "outcome": outcome,
-            "note": note.strip(),
-            "cancelled_by": cancelled_by,
-            "late_cancellation": late,
-            "logged_by": actor,
-            "logged_at": now,
-            "review": Review.PENDING,
-            "reviewed_by": None,
-            "reviewed_at": None,
-        },
+        outcome=outcome,
+        note=note.strip(),
+        cancelled_by=cancelled_by,
+        late_cancellation=late,
+        logged_by=actor,
+        logged_at=now,
     )
-    session.attendance.exclude(student_id__in=marks).delete()
-    for student_id, presence in marks.items():
-        Attendance.objects.update_or_create(
-            session=session,
-            student_id=student_id,
-            defaults={"presence": presence, "logged_by": actor, "logged_at": now},
-        )
-    bump_feed_version(tutors=[session.tutor_id])
-    session = Session.objects.get(pk=session.pk)
+    rows = _write_attendance(session, marks, stale=marked.keys() - marks.keys(), by=actor, at=now)
     record(
         "attendance.session.corrected" if correcting else "attendance.session.logged",
         actor=actor,
         target=session,
-        changes={"before": before, "after": _state(session)},
+        changes={"before": before, "after": _state(session, log, marks)},
     )
-    return session.log
+    # Last: the feed counter is one row every session write updates, locked until commit.
+    bump_feed_version(tutors=[session.tutor_id])
+    _prime_attendance(session, rows)
+    log.session = session
+    return log
+
+
+def _write_log(log: SessionLog | None, *, session: Session, **fields: Any) -> SessionLog:
+    # The session's lock is held, so the log read under it is still the one to write.
+    fields |= {"review": Review.PENDING, "reviewed_by": None, "reviewed_at": None}
+    if log is None:
+        return SessionLog.objects.create(session=session, **fields)
+    for name, value in fields.items():
+        setattr(log, name, value)
+    log.save(update_fields=list(fields))
+    return log
+
+
+def _write_attendance(
+    session: Session, marks: dict[int, str], *, stale: set[int], by: User, at: datetime
+) -> list[Attendance]:
+    if stale:
+        session.attendance.filter(student_id__in=stale).delete()
+    rows = [
+        Attendance(
+            session=session, student_id=student, presence=presence, logged_by=by, logged_at=at
+        )
+        for student, presence in marks.items()
+    ]
+    if rows:
+        # One statement for the whole class; a student marked before keeps their row.
+        Attendance.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["session", "student"],
+            update_fields=["presence", "logged_by", "logged_at"],
+        )
+    return rows
+
+
+def _prime_attendance(session: Session, rows: list[Attendance]) -> None:
+    """Let `session.attendance.all()` answer from the rows just written, the way
+    prefetch_related fills it."""
+    cached = session.attendance.all()
+    cached._result_cache = rows
+    cached._prefetch_done = True
+    session._prefetched_objects_cache = {"attendance": cached}
 
 
 def replayable(
