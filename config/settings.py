@@ -98,8 +98,8 @@ MIDDLEWARE = [
     "tracker.core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # A calendar's repeated week from the cache, before the rest (its docstring says why).
-    "tracker.scheduling.middleware.CachedFeedMiddleware",
+    # Repeated reads from the cache, before the rest (tracker/core/cached_reads.py).
+    "tracker.core.cached_reads.CachedReadMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -111,6 +111,9 @@ MIDDLEWARE = [
     # Last, so that it can replace any response of a locked-out sign-in attempt.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The API reads that CachedReadMiddleware may answer from the cache.
+CACHED_READS = ["tracker.scheduling.cached.FEED", "tracker.students.cached.LIST"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -1,5 +1,6 @@
-"""A repeated calendar feed is answered by CachedFeedMiddleware from Redis, without the
-database and with the API's checks; anything it cannot vouch for goes to the API.
+"""A repeated calendar feed or student list is answered by CachedReadMiddleware from Redis,
+without the database and with the API's checks; anything it cannot vouch for goes to the
+API (tracker/core/cached_reads.py).
 
 These run against the real Redis of the machine (a database of its own, keys under a
 prefix of their own): the middleware reads versions and counts the rate limit in one
@@ -20,13 +21,22 @@ from tests.scheduling.conftest import at
 from tests.scheduling.test_feed_cache import WEEK, feed
 from tests.students.conftest import StudentFactory
 from tracker.accounts import tokens
+from tracker.accounts.models import Role
 from tracker.accounts.services import user_update
+from tracker.students.services import student_update
 
 pytestmark = pytest.mark.django_db
 
 REDIS_TEST_DB = "redis://127.0.0.1:6379/10"
 # What differs between any two answers of the same server.
 PER_ANSWER = {"X-Request-ID"}
+
+
+def headers_of(response) -> dict[str, object]:
+    """The headers a client acts on; Vary's values in any order."""
+    seen = {k: v for k, v in response.headers.items() if k not in PER_ANSWER}
+    seen["Vary"] = set(response["Vary"].replace(" ", "").split(","))
+    return seen
 
 
 @pytest.fixture
@@ -74,9 +84,7 @@ def test_a_repeated_week_is_answered_without_the_database_as_the_api_answers(
         fast = feed(client, headers)
     assert fast.status_code == 200
     assert fast.content == api_answer.content
-    assert {k: v for k, v in fast.headers.items() if k not in PER_ANSWER} == {
-        k: v for k, v in api_answer.headers.items() if k not in PER_ANSWER
-    }
+    assert headers_of(fast) == headers_of(api_answer)
     # Counted under the API's route, not as an unmatched path.
     assert answered() == before + 1
 
@@ -176,3 +184,75 @@ def test_without_redis_every_request_goes_to_the_api(
         feed(client, headers)
     assert tokens.remembered(headers["HTTP_AUTHORIZATION"][7:]) is None
     assert captured.captured_queries  # the token, at least
+
+
+# --- The student list: stored by the middleware from the API's answer --------------------
+
+
+def students(client, headers, **params):
+    return client.get("/api/v1/students", params, **headers)
+
+
+@pytest.fixture
+def listed(client, tutor, pupil, bearer, shared_redis):
+    """A tutor whose token is known and whose list the middleware has stored."""
+    headers = bearer(tutor)
+    answers = [students(client, headers) for _ in range(3)]
+    assert all(answer.status_code == 200 for answer in answers)
+    return headers, answers[-1]
+
+
+def test_a_repeated_student_list_is_answered_without_the_database_as_the_api_answers(
+    client, listed, django_assert_num_queries
+):
+    headers, api_answer = listed
+    before = answered("api:students_list")
+    with django_assert_num_queries(0):
+        fast = students(client, headers)
+    assert fast.content == api_answer.content
+    assert [row["first_name"] for row in fast.json()["results"]] == ["Palesa"]
+    assert headers_of(fast) == headers_of(api_answer)
+    assert answered("api:students_list") == before + 1
+
+
+def test_a_change_to_a_student_shows_on_the_next_read(client, listed, admin, pupil, committed):
+    headers, _api_answer = listed
+    committed(student_update, actor=admin, student=pupil, first_name="Lerato")
+    assert [row["first_name"] for row in students(client, headers).json()["results"]] == ["Lerato"]
+
+
+def test_a_student_given_to_another_tutor_leaves_the_list(
+    client, listed, admin, pupil, other_tutor, committed
+):
+    headers, _api_answer = listed
+    committed(student_update, actor=admin, student=pupil, tutors=[other_tutor.pk])
+    assert students(client, headers).json()["results"] == []
+
+
+def test_each_person_and_role_has_their_own_answer(
+    client, listed, admin, moderator, other_tutor, pupil, bearer
+):
+    pupil_rate = {"default_rate"}
+    by_role = {}
+    for user in (admin, moderator, other_tutor):
+        headers = bearer(user)
+        for _ in range(3):
+            by_role[user.role if user != other_tutor else "other"] = students(
+                client, headers
+            ).json()["results"]
+    assert by_role["other"] == []
+    assert pupil_rate <= set(by_role[Role.ADMIN][0])
+    assert not pupil_rate & set(by_role[Role.MODERATOR][0])
+
+
+def test_a_refused_query_is_never_stored(client, listed):
+    headers, _api_answer = listed
+    for _ in range(2):
+        assert students(client, headers, status="nonsense").status_code == 422
+
+
+def test_another_page_or_search_is_another_answer(client, listed, tutor):
+    headers, _api_answer = listed
+    for _ in range(2):
+        assert students(client, headers, search="nobody").json()["results"] == []
+    assert len(students(client, headers).json()["results"]) == 1
