@@ -113,7 +113,12 @@ MIDDLEWARE = [
 ]
 
 # The API reads that CachedReadMiddleware may answer from the cache.
-CACHED_READS = ["tracker.scheduling.cached.FEED", "tracker.students.cached.LIST"]
+CACHED_READS = [
+    "tracker.scheduling.cached.FEED",
+    "tracker.students.cached.LIST",
+    "tracker.messaging.cached.THREADS",
+    "tracker.reports.cached.DASHBOARD",
+]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

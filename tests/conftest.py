@@ -94,6 +94,36 @@ def mode(request, settings):
     return request.param
 
 
+REDIS_TEST_DB = "redis://127.0.0.1:6379/10"
+
+
+@pytest.fixture
+def shared_redis(settings):
+    """The machine's real Redis as the cache (a database and a key prefix of its own): what
+    CachedReadMiddleware needs, a pipeline that the in-memory stand-in lacks."""
+    import uuid
+
+    import redis
+    from django.test import override_settings
+
+    prefix = f"test-reads-{uuid.uuid4().hex[:8]}"
+    caches = {
+        "default": {
+            "BACKEND": "tracker.core.redis_cache.RedisCache",
+            "LOCATION": REDIS_TEST_DB,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.REDIS_URL = REDIS_TEST_DB
+    server = redis.Redis.from_url(REDIS_TEST_DB)
+    try:
+        with override_settings(CACHES=caches):
+            yield server
+    finally:
+        for key in server.scan_iter(f"{prefix}:*"):
+            server.delete(key)
+
+
 @pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     """Run a change as if its transaction committed (tests never commit): what a Redis

@@ -150,3 +150,21 @@ def test_a_cached_dashboard_expires_within_a_minute(world, tutor, frozen, monkey
     dashboards.dashboard(user=tutor)
     assert timeouts == [dashboards.CACHE_SECONDS]
     assert 0 < dashboards.CACHE_SECONDS <= 60
+
+
+def test_a_repeated_dashboard_is_answered_before_the_stack_until_a_log(
+    world, client, tutor, bearer, frozen, committed, shared_redis, django_assert_num_queries
+):
+    """With Redis, CachedReadMiddleware answers a repeated dashboard under these same
+    scopes (tracker/reports/cached.py)."""
+    headers = bearer(tutor)
+    first = [read(client, headers) for _ in range(3)][-1]
+    with django_assert_num_queries(0):
+        assert read(client, headers) == first
+    wednesday = world["sessions"]["wed"]
+    body = json.dumps({"outcome": "completed"})
+    committed(
+        client.post, f"/api/v1/sessions/{wednesday.pk}/log", body,
+        content_type="application/json", **headers,
+    )  # fmt: skip
+    assert read(client, headers)["tutor"]["to_log"] == 0

@@ -8,15 +8,11 @@ Redis pipeline, which the in-memory stand-in of the other cache tests does not h
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-import redis
 from django.db import connection
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from prometheus_client import REGISTRY
 
+from tests.caching import answered, headers_of
 from tests.scheduling.conftest import at
 from tests.scheduling.test_feed_cache import WEEK, feed
 from tests.students.conftest import StudentFactory
@@ -26,37 +22,6 @@ from tracker.accounts.services import user_update
 from tracker.students.services import student_update
 
 pytestmark = pytest.mark.django_db
-
-REDIS_TEST_DB = "redis://127.0.0.1:6379/10"
-# What differs between any two answers of the same server.
-PER_ANSWER = {"X-Request-ID"}
-
-
-def headers_of(response) -> dict[str, object]:
-    """The headers a client acts on; Vary's values in any order."""
-    seen = {k: v for k, v in response.headers.items() if k not in PER_ANSWER}
-    seen["Vary"] = set(response["Vary"].replace(" ", "").split(","))
-    return seen
-
-
-@pytest.fixture
-def shared_redis(settings):
-    prefix = f"test-fast-{uuid.uuid4().hex[:8]}"
-    caches = {
-        "default": {
-            "BACKEND": "tracker.core.redis_cache.RedisCache",
-            "LOCATION": REDIS_TEST_DB,
-            "KEY_PREFIX": prefix,
-        }
-    }
-    settings.REDIS_URL = REDIS_TEST_DB
-    server = redis.Redis.from_url(REDIS_TEST_DB)
-    try:
-        with override_settings(CACHES=caches):
-            yield server
-    finally:
-        for key in server.scan_iter(f"{prefix}:*"):
-            server.delete(key)
 
 
 @pytest.fixture
@@ -68,11 +33,6 @@ def warm(client, tutor, book, bearer, shared_redis):
     answers = [feed(client, headers) for _ in range(3)]
     assert all(answer.status_code == 200 for answer in answers)
     return headers, answers[-1]
-
-
-def answered(name="api:sessions_feed", status="200") -> float:
-    labels = {"route": name, "method": "GET", "status": status}
-    return REGISTRY.get_sample_value("tracker_http_requests_total", labels) or 0.0
 
 
 def test_a_repeated_week_is_answered_without_the_database_as_the_api_answers(

@@ -51,6 +51,12 @@ def tutor_scope(tutor_id: int) -> str:
     return f"tutor:{tutor_id}"
 
 
+def inbox_scope(user_id: int) -> str:
+    """One person's threads: renewed by every message they send or receive and every
+    thread they read (tracker/messaging/realtime.py)."""
+    return f"inbox:{user_id}"
+
+
 def auth_scope(user_id: int) -> str:
     """An account as its API tokens find it: renewed by every change to the account and by
     every revocation of one of its sign-ins."""

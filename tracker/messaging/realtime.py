@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
+from tracker.core import cache as versions
 from tracker.messaging.models import InboxVersion
 
 TTL = 300
@@ -37,6 +38,7 @@ def bump(user_ids: Iterable[int]) -> None:
         [InboxVersion(user_id=uid) for uid in ids], ignore_conflicts=True
     )
     InboxVersion.objects.filter(user_id__in=ids).update(version=F("version") + 1)
+    versions.renew(versions.inbox_scope(uid) for uid in ids)
     if _shared_cache():
         transaction.on_commit(lambda: cache.delete_many([_key(uid) for uid in ids]))
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from tracker.accounts.models import Role, User
 from tracker.accounts.permissions import Cap, can, require
 from tracker.audit.services import record
+from tracker.core import cache as versions
 from tracker.messaging import realtime
 from tracker.messaging.models import (
     Message,
@@ -85,6 +86,8 @@ def _post(thread: Thread, sender: User, body: str, recipients: Sequence[int]) ->
         [SearchToken(message=message, digest=word_digest(w)) for w in words(body)]
     )
     Thread.objects.filter(pk=thread.pk).update(last_message_at=message.created_at)
+    # The sender's own list moves the thread up; the recipients' are renewed by `notify`.
+    versions.renew([versions.inbox_scope(sender.pk)])
     title = _("%(sender)s: %(subject)s") % {
         "sender": sender.get_full_name() or sender.username,
         "subject": thread.subject,

@@ -483,11 +483,23 @@ def _dashboard(*, user: User, now: datetime) -> Dashboard:
 
 def _cache_key(user: User) -> str:
     """Read before the figures are computed: see tracker.core.cache for why."""
+    return f"dashboard:{versions.current(*dashboard_scopes(user))}:{dashboard_owner(user)}"
+
+
+def dashboard_scopes(user: User) -> tuple[str, ...]:
+    """What a person's dashboard shows: their own sessions and logs, or anyone's for
+    staff, and money for admins."""
+    require(user, Cap.DASHBOARD_VIEW)
     if can(user, Cap.SCHEDULE_VIEW_ALL):
         scopes = [versions.SESSIONS]
     else:
         scopes = [versions.SHARED, versions.tutor_scope(user.pk)]
     if can(user, Cap.FINANCE_DETAIL):
         scopes.append(versions.MONEY)
+    return tuple(scopes)
+
+
+def dashboard_owner(user: User) -> str:
+    """Whose and which day's: "today" and "this week" move at midnight."""
     day = f"{timezone.get_current_timezone_name()}:{timezone.localdate().isoformat()}"
-    return f"dashboard:{versions.current(*scopes)}:u{user.pk}:{user.role}:{day}"
+    return f"u{user.pk}:{user.role}:{day}"
