@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
+from ninja.responses import NinjaJSONEncoder
+from pydantic import TypeAdapter
 
 from tests.caching import reads
 from tests.factories import UserFactory
@@ -59,6 +61,26 @@ def test_the_cached_feed_is_rendered_as_ninja_renders_a_session(client, tutor, b
     feed(client, headers)
     [row] = feed(client, headers).json()
     assert row == client.get(f"/api/v1/sessions/{session.pk}", **headers).json()
+
+
+@pytest.mark.parametrize("role", ["tutor", "moderator"])
+def test_the_feed_is_written_byte_for_byte_as_ninjas_schema_renders_it(
+    role, people, tutor, moderator, book, maths
+):
+    """The feed writes session_out's rows as they are; ninja would validate them through
+    SessionOut first. Every kind of value a row can hold must come out the same."""
+    plain = book(at(3, 16))
+    several = book(at(4, 9, 30) + timedelta(microseconds=123456), minutes=45,
+                   students=[StudentFactory(), StudentFactory()], subject=None,
+                   location="Room 4 — “upstairs”", notes="Bring <b>notes</b> & a pen")  # fmt: skip
+    cancelled = book(at(5, 7))
+    services.session_cancel(actor=moderator, session=cancelled, reason="Ill", billable=True)
+    sessions = selectors.session_feed(user=people[role], start=at(1, 0), end=at(9, 0))
+    rows = [api.session_out(s, user=people[role]) for s in sessions]
+    assert [row["id"] for row in rows] == [plain.pk, several.pk, cancelled.pk]
+    schema = TypeAdapter(list[api.SessionOut])
+    as_ninja = schema.dump_python(schema.validate_python(rows))
+    assert json.dumps(rows, cls=NinjaJSONEncoder) == json.dumps(as_ninja, cls=NinjaJSONEncoder)
 
 
 def test_people_never_share_a_cached_feed(client, moderator, tutor, other_tutor, book, bearer):
