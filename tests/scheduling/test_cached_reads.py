@@ -8,6 +8,8 @@ Redis pipeline, which the in-memory stand-in of the other cache tests does not h
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -19,6 +21,7 @@ from tests.students.conftest import StudentFactory
 from tracker.accounts import tokens
 from tracker.accounts.models import Role
 from tracker.accounts.services import user_update
+from tracker.core import cached_reads
 from tracker.students.services import student_update
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +50,21 @@ def test_a_repeated_week_is_answered_without_the_database_as_the_api_answers(
     assert headers_of(fast) == headers_of(api_answer)
     # Counted under the API's route, not as an unmatched path.
     assert answered() == before + 1
+
+
+def test_a_repeated_week_is_read_in_the_round_trip_that_checks_the_versions(
+    client, warm, monkeypatch
+):
+    """The key of the last identical request is read along with the versions: while they
+    are unchanged, that is the whole answer, with no second cache read."""
+    headers, api_answer = warm
+    feed(client, headers)  # remembers the key
+
+    def second_read(*args, **kwargs):
+        raise AssertionError("a second round trip")
+
+    monkeypatch.setattr(cached_reads, "cache", SimpleNamespace(get=second_read))
+    assert feed(client, headers).content == api_answer.content
 
 
 def test_a_change_shows_on_the_next_read(client, warm, book, committed):

@@ -72,14 +72,14 @@ def _bearer_identity(raw_token: str) -> str:
 
 
 def count_token_and_read(
-    request: HttpRequest, raw_token: str, keys: list[str]
-) -> tuple[bool, list[Any]] | None:
-    """For a request answered before ninja runs (the cached calendar feed): count it
-    against its token's limit as `TokenThrottle` does, and read `keys` from the cache, in
-    one Redis round trip. Says whether the request is within its limit, and gives the
-    values (None for a missing one). None without Redis: such a request goes to ninja.
-    If it goes to ninja after all, `TokenThrottle` takes this count instead of counting
-    the request a second time."""
+    request: HttpRequest, raw_token: str, keys: list[str], *, also: str | None = None
+) -> tuple[bool, list[Any], Any] | None:
+    """For a request answered before ninja runs (tracker/core/cached_reads.py): count it
+    against its token's limit as `TokenThrottle` does, and read `keys` (and the value at
+    `also`, when given) from the cache, in one Redis round trip. Says whether the request
+    is within its limit, and gives the values (None for a missing one). None without
+    Redis: such a request goes to ninja. If it goes to ninja after all, `TokenThrottle`
+    takes this count instead of counting the request a second time."""
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
@@ -88,14 +88,19 @@ def count_token_and_read(
     counter = backend.make_and_validate_key(
         _window_key(TokenThrottle.scope, _bearer_identity(raw_token), window)
     )
+    wanted = [backend.make_and_validate_key(key) for key in keys]
+    if also is not None:
+        wanted.append(backend.make_and_validate_key(also))
     pipe = backend._cache.get_client(counter, write=True).pipeline()
     pipe.incr(counter)
     pipe.expire(counter, period + 1)
-    pipe.mget([backend.make_and_validate_key(key) for key in keys])
+    pipe.mget(wanted)
     count, _expiry, values = pipe.execute()
     request.token_count = (window, count)
     loads = backend._cache._serializer.loads
-    return count <= limit, [None if value is None else loads(value) for value in values]
+    values = [None if value is None else loads(value) for value in values]
+    extra = values.pop() if also is not None else None
+    return count <= limit, values, extra
 
 
 class WindowThrottle(BaseThrottle):
