@@ -42,6 +42,15 @@ def test_a_known_token_is_checked_without_the_database(
     assert not hasattr(tokens.user_for_access_token(known), "otp_device")
 
 
+def test_the_account_kept_in_memory_is_never_a_requests_own(shared, tutor):
+    raw = tokens.token_issue(user=tutor).access_token
+    tokens.user_for_access_token(raw)
+    checked = tokens.user_for_access_token(raw)  # read and kept under the version
+    checked.email = "set-by-a-request-that-failed@example.org"
+    assert tokens._SEEN[tokens._digest(raw)].user is not checked
+    assert tokens.user_for_access_token(raw).email == tutor.email
+
+
 def test_without_a_shared_cache_every_check_asks_the_database(tutor, django_assert_num_queries):
     raw = tokens.token_issue(user=tutor).access_token
     for _ in range(3):

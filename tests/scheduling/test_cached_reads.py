@@ -234,3 +234,32 @@ def test_another_page_or_search_is_another_answer(client, listed, tutor):
     for _ in range(2):
         assert students(client, headers, search="nobody").json()["results"] == []
     assert len(students(client, headers).json()["results"]) == 1
+
+
+def test_a_parameter_the_route_does_not_take_is_left_to_the_api(client, listed, shared_redis):
+    """Made-up parameters would otherwise file copies of one answer under endless keys."""
+    headers, api_answer = listed
+    stored = set(shared_redis.scan_iter("*read:*"))
+    for n in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            answer = students(client, headers, pad=f"x{n}")
+        assert captured.captured_queries  # the API answered
+        assert answer.content == api_answer.content
+    with CaptureQueriesContext(connection) as captured:
+        students(client, headers, search="P" * 600)
+    assert captured.captured_queries
+    assert set(shared_redis.scan_iter("*read:*")) == stored
+
+
+def test_an_answer_for_someone_the_key_no_longer_describes_is_not_stored(rf, tutor, moderator):
+    from tracker.students.cached import LIST
+
+    plan = cached_reads._Plan("read:key", tutor.pk, LIST.who(tutor))
+    request = rf.get("/api/v1/students")
+    ok = cached_reads.HttpResponse(b"[]", content_type="application/json")
+    request.auth = tutor
+    assert cached_reads._storable(request, ok, plan, LIST)
+    tutor.role = Role.MODERATOR  # the role changed while the API ran
+    assert not cached_reads._storable(request, ok, plan, LIST)
+    request.auth = moderator
+    assert not cached_reads._storable(request, ok, plan, LIST)

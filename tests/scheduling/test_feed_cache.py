@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from ninja.responses import NinjaJSONEncoder
 from pydantic import TypeAdapter
@@ -100,6 +101,34 @@ def test_a_refused_range_is_never_cached(client, tutor, bearer):
     headers = bearer(tutor)
     for _ in range(2):
         assert feed(client, headers, end=at(1, 0).isoformat()).status_code == 422
+
+
+def test_a_range_without_an_offset_is_the_business_s_local_time(client, tutor, book, bearer):
+    book(at(3, 16))
+    headers = bearer(tutor)
+    local = {"start": "2031-03-02T00:00:00", "end": "2031-03-09T00:00:00"}
+    for mixed in (local, {**local, "start": WEEK["start"]}):
+        response = client.get("/api/v1/sessions", mixed, **headers)
+        assert response.status_code == 200
+        assert len(response.json()) == 1
+
+
+def test_a_range_far_ahead_is_refused_before_anything_is_generated(
+    client, moderator, tutor, pupil, bearer
+):
+    series, _created = services.series_create(
+        actor=moderator, tutor=tutor, students=[pupil], start=at(6, 8), end=at(6, 9),
+        repeat={"freq": "weekly"},
+    )  # fmt: skip
+    # Stored up to half a year after its start (2031), beyond what a calendar can ask for.
+    stored, until = series.sessions.count(), series.generated_until
+    assert until > (timezone.now() + services.VIEW_AHEAD).date()
+    far = {"start": "9999-12-01T00:00:00+00:00", "end": "9999-12-31T00:00:00+00:00"}
+    assert client.get("/api/v1/sessions", far, **bearer(tutor)).status_code == 200
+    series.refresh_from_db()
+    assert (series.generated_until, series.sessions.count()) == (until, stored)
+    wide = {"start": "9999-01-01T00:00:00+00:00", "end": "9999-12-31T00:00:00+00:00"}
+    assert client.get("/api/v1/sessions", wide, **bearer(tutor)).status_code == 422
 
 
 def test_a_cached_feed_expires_even_if_nothing_changes(client, tutor, bearer, monkeypatch):

@@ -135,10 +135,13 @@ def token_revoke(*, raw_token: str) -> None:
 
 def tokens_revoke_for_user(*, user: User, reason: str) -> int:
     """Revoke every API sign-in of a user (deactivation, password change)."""
-    forget([user.pk])
-    return TokenFamily.objects.filter(user=user, revoked_at__isnull=True).update(
+    revoked = TokenFamily.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_reason=reason
     )
+    # After the update: outside a transaction the renewal happens at once, and a reader
+    # in between must not store the account as still signed in under the new version.
+    forget([user.pk])
+    return revoked
 
 
 def _revoke_family(family: TokenFamily, *, reason: str) -> None:
@@ -215,7 +218,8 @@ def user_for_access_token(raw: str) -> User | None:
         return copy.copy(seen.user) if seen.user is not None else None
     user, _token = _from_database(digest)
     _remember(digest, _Seen(seen.user_id, seen.expires_at, version, time.monotonic(), user))
-    return user
+    # The kept object is never the request's: what the request sets on it stays its own.
+    return copy.copy(user) if user is not None else None
 
 
 def remembered(raw: str) -> _Seen | None:

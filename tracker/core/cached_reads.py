@@ -44,6 +44,8 @@ from tracker.core.errors import DomainError
 from tracker.core.throttling import count_token_and_read
 
 JSON = "application/json; charset=utf-8"
+# The parameters of ninja's cursor pagination, for the routes that page.
+PAGES = frozenset({"cursor", "page_size"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class CachedRead:
     route: str
     scopes: Callable[[User, QueryDict], tuple[str, ...]]
     who: Callable[[User], str]
+    # The query parameters the route takes: a request with any other is left to the API,
+    # so that made-up parameters cannot fill the cache with copies of one answer.
+    params: frozenset[str]
     key: Callable[[User, str, QueryDict], str] | None = None
     timeout: int = 300
 
@@ -65,12 +70,15 @@ class CachedRead:
 _UNREAD = object()
 # Remembered keys, one per person and request; a bound on the memory they take.
 GUESSES_MAX = 50_000
+# A longer query string is left to the API (a calendar's or a list's is far shorter).
+QUERY_MAX = 512
 
 
 @dataclass(frozen=True)
 class _Plan:
     key: str
     user_id: int
+    who: str
     found: Any = _UNREAD
 
 
@@ -84,15 +92,17 @@ class CachedReadMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self._routes: dict[str, _Route] | None = None
-        self._guesses: dict[tuple[str, int, str, str, str], tuple[str, str]] = {}
+        self._guesses: dict[tuple[str, str, str, str, str], tuple[str, str]] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._routes is None:
-            self._routes = {}
+            # Built whole, then published: the worker's other threads see all or nothing.
+            routes = {}
             for path in settings.CACHED_READS:
                 read = import_string(path)
                 match = resolve(reverse(read.route))
-                self._routes["/" + match.route] = _Route(read, match)
+                routes["/" + match.route] = _Route(read, match)
+            self._routes = routes
         route = self._routes.get(request.path_info) if request.method == "GET" else None
         if route is None:
             return self.get_response(request)
@@ -113,7 +123,7 @@ class CachedReadMiddleware:
             patch_vary_headers(response, ("Cookie",))
             return response
         response = self.get_response(request)
-        if route.read.key is None and _storable(request, response, plan.user_id):
+        if route.read.key is None and _storable(request, response, plan, route.read):
             cache.set(plan.key, (response["Content-Type"], response.content), route.read.timeout)
         return response
 
@@ -127,7 +137,11 @@ class CachedReadMiddleware:
         if seen is None or admin_needs_second_factor(seen.user):
             return None
         host = request.get_host()  # Django's check of the Host header (DisallowedHost: 400)
+        if len(request.META.get("QUERY_STRING", "")) > QUERY_MAX:
+            return None
         query = request.GET
+        if not read.params.issuperset(query):
+            return None
         if any(len(values) > 1 for _name, values in query.lists()):
             return None  # which of several values counts is the API's to decide
         try:
@@ -136,7 +150,8 @@ class CachedReadMiddleware:
             return None
         # The key this person's same request had last time: read with the versions, in the
         # same round trip, it is the answer whenever the versions have not changed since.
-        asked = (read.route, seen.user_id, seen.version, host, request.get_full_path())
+        who = read.who(seen.user)
+        asked = (read.route, who, seen.version, host, request.get_full_path())
         guess = self._guesses.get(asked)
         counted = count_token_and_read(
             request,
@@ -152,25 +167,27 @@ class CachedReadMiddleware:
         # A scope nobody has read yet gets its first version, as `versions.current` gives.
         current = versions.current(*scopes) if None in found[1:] else ".".join(found[1:])
         if guess is not None and guess[0] == current:
-            return _Plan(guess[1], seen.user_id, guessed)
+            return _Plan(guess[1], seen.user_id, who, guessed)
         if read.key is not None:
             key = read.key(seen.user, current, query)
         else:
             digest = hashlib.sha256(query.urlencode().encode()).hexdigest()[:32]
-            key = f"read:{read.route}:{current}:{read.who(seen.user)}:{host}:{digest}"
+            key = f"read:{read.route}:{current}:{who}:{host}:{digest}"
         if len(self._guesses) >= GUESSES_MAX:
             self._guesses.clear()
         self._guesses[asked] = (current, key)
-        return _Plan(key, seen.user_id)
+        return _Plan(key, seen.user_id, who)
 
 
-def _storable(request: HttpRequest, response: HttpResponse, user_id: int) -> bool:
-    # The API answered this same person (its own token check), in full, and nothing else.
+def _storable(request: HttpRequest, response: HttpResponse, plan: _Plan, read: CachedRead) -> bool:
+    # The API answered this same person, as the key describes them (a role changed in
+    # between would file the answer under the wrong role), in full, and nothing else.
     auth = getattr(request, "auth", None)
     return (
         response.status_code == 200
         and not response.streaming
         and auth is not None
-        and auth.pk == user_id
+        and auth.pk == plan.user_id
+        and read.who(auth) == plan.who
         and not response.has_header("Set-Cookie")
     )

@@ -10,7 +10,8 @@ from django.http import QueryDict
 from tracker.accounts.models import User
 from tracker.accounts.permissions import Cap, require
 from tracker.core import cache as versions
-from tracker.core.cached_reads import CachedRead
+from tracker.core.cached_reads import PAGES, CachedRead
+from tracker.messaging.api import ThreadFilters
 
 
 def _scopes(user: User, query: QueryDict) -> tuple[str, ...]:
@@ -22,4 +23,7 @@ def _who(user: User) -> str:
     return f"u{user.pk}"
 
 
-THREADS = CachedRead(route="api:threads_list", scopes=_scopes, who=_who)
+THREADS = CachedRead(
+    route="api:threads_list", scopes=_scopes, who=_who,
+    params=frozenset(ThreadFilters.model_fields) | PAGES,
+)  # fmt: skip

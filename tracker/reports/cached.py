@@ -16,5 +16,5 @@ def _scopes(user: User, query: QueryDict) -> tuple[str, ...]:
 
 DASHBOARD = CachedRead(
     route="api:dashboard", scopes=_scopes, who=dashboards.dashboard_owner,
-    timeout=dashboards.CACHE_SECONDS,
+    params=frozenset(), timeout=dashboards.CACHE_SECONDS,
 )  # fmt: skip

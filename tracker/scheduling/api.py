@@ -9,8 +9,10 @@ from typing import Any, Literal
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
+from pydantic import field_validator
 
 from tracker.accounts.permissions import Cap, can
 from tracker.scheduling import selectors, services
@@ -76,6 +78,13 @@ class FeedFilters(Schema):
     subject: int | None = None
     status: SessionStatus | None = None
 
+    @field_validator("start", "end")
+    @classmethod
+    def _in_the_business_time_zone(cls, value: datetime) -> datetime:
+        # A time without an offset is the business's local time, as everywhere in Django;
+        # comparing it with one that has an offset would fail.
+        return timezone.make_aware(value) if timezone.is_naive(value) else value
+
 
 class Repeat(Schema):
     freq: Literal["weekly", "fortnightly", "monthly"]
@@ -132,6 +141,7 @@ def sessions_feed(request: HttpRequest, filters: Query[FeedFilters]) -> HttpResp
     if body is None:
         # Open series are stored a few months ahead; a calendar looking further asks for
         # more. Once that is done for this range, only a new version can need more.
+        selectors.check_feed_range(filters.start, filters.end)
         services.series_extend_for_view(until=filters.end.date())
         sessions = selectors.session_feed(user=request.auth, **filters.dict())
         # session_out's rows already have SessionOut's fields, types and order: validating

@@ -31,6 +31,14 @@ def _scope(user: User) -> QuerySet[Session]:
     )
 
 
+def check_feed_range(start: datetime, end: datetime) -> None:
+    """A range a calendar may ask for: checked before anything is generated for it."""
+    if end <= start:
+        raise ValidationError({"end": [_("The end must be after the start.")]})
+    if end - start > MAX_RANGE:
+        raise ValidationError({"end": [_("Ask for at most 62 days at a time.")]})
+
+
 def session_feed(
     *,
     user: User,
@@ -43,10 +51,7 @@ def session_feed(
     status: str | None = None,
 ) -> QuerySet[Session]:
     """Sessions overlapping [start, end) that the user may see, for the calendar."""
-    if end <= start:
-        raise ValidationError({"end": [_("The end must be after the start.")]})
-    if end - start > MAX_RANGE:
-        raise ValidationError({"end": [_("Ask for at most 62 days at a time.")]})
+    check_feed_range(start, end)
     # The lower bound on start lets the (tutor, start) index bound the scan on both sides.
     sessions = _scope(user).filter(start__lt=end, start__gt=start - MAX_LENGTH, end__gt=start)
     if tutor:

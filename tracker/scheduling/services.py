@@ -43,6 +43,8 @@ from tracker.students.models import Student, StudentStatus
 
 MAX_LENGTH = timedelta(hours=8)
 HORIZON = timedelta(weeks=26)
+# How far ahead a calendar can see sessions of open series (`series_extend_for_view`).
+VIEW_AHEAD = timedelta(days=3 * 366)
 Scope = Literal["this", "following", "all"]
 OVERLAP_CONSTRAINTS = ("session_tutor_no_overlap", "seat_student_no_overlap")
 
@@ -663,6 +665,9 @@ EXTENDED_KEY = "scheduling:series-extended-until"
 def series_extend_for_view(*, until: date) -> None:
     """What a calendar looking at `until` needs stored; the cache spares the feed a query
     on every request once the series reach that far."""
+    # However far a calendar scrolls, series are stored at most this far ahead: a request
+    # for the year 9999 must not generate eight thousand years of sessions.
+    until = min(until, (timezone.now() + VIEW_AHEAD).date())
     known = cache.get(EXTENDED_KEY)
     if known is not None and until <= known:
         return

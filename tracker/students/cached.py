@@ -14,7 +14,8 @@ from django.http import QueryDict
 from tracker.accounts.models import User
 from tracker.accounts.permissions import Cap, can
 from tracker.core import cache as versions
-from tracker.core.cached_reads import CachedRead
+from tracker.core.cached_reads import PAGES, CachedRead
+from tracker.students.api import StudentFilters
 
 
 def _scopes(user: User, query: QueryDict) -> tuple[str, ...]:
@@ -27,4 +28,7 @@ def _who(user: User) -> str:
     return user.role if can(user, Cap.STUDENT_VIEW_ALL) else f"u{user.pk}:{user.role}"
 
 
-LIST = CachedRead(route="api:students_list", scopes=_scopes, who=_who)
+LIST = CachedRead(
+    route="api:students_list", scopes=_scopes, who=_who,
+    params=frozenset(StudentFilters.model_fields) | PAGES,
+)  # fmt: skip
