@@ -25,3 +25,16 @@ def answered(name="api:sessions_feed", status="200") -> float:
     """How many answers /metrics has counted for this route."""
     labels = {"route": name, "method": "GET", "status": status}
     return REGISTRY.get_sample_value("tracker_http_requests_total", labels) or 0.0
+
+
+def record_sets(monkeypatch, module) -> list[tuple[str, int]]:
+    """Every (key, timeout) that `module` stores in the cache from now on; still stored."""
+    stored = []
+    real_set = module.cache.set
+
+    def remember(key, value, timeout):
+        stored.append((key, timeout))
+        return real_set(key, value, timeout)
+
+    monkeypatch.setattr(module.cache, "set", remember)
+    return stored

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from tests.caching import reads
+from tests.caching import reads, record_sets
 from tests.reports.conftest import NOW
 from tracker.finance import services as money
 from tracker.reports import dashboards
@@ -140,15 +140,9 @@ def test_a_dashboard_for_a_given_time_is_computed_not_cached(world, tutor):
 
 def test_a_cached_dashboard_expires_within_a_minute(world, tutor, frozen, monkeypatch):
     """Time alone changes some figures: a session that has just ended waits to be logged."""
-    timeouts = []
-    real_set = cache.set
-    monkeypatch.setattr(
-        dashboards.cache,
-        "set",
-        lambda key, value, timeout: timeouts.append(timeout) or real_set(key, value, timeout),
-    )
+    stored = record_sets(monkeypatch, dashboards)
     dashboards.dashboard(user=tutor)
-    assert timeouts == [dashboards.CACHE_SECONDS]
+    assert [timeout for _key, timeout in stored] == [dashboards.CACHE_SECONDS]
     assert 0 < dashboards.CACHE_SECONDS <= 60
 
 

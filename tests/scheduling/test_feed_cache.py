@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from ninja.responses import NinjaJSONEncoder
 from pydantic import TypeAdapter
 
-from tests.caching import reads
+from tests.caching import reads, record_sets
 from tests.factories import UserFactory
 from tests.scheduling.conftest import at
 from tests.students.conftest import StudentFactory
@@ -132,13 +132,7 @@ def test_a_range_far_ahead_is_refused_before_anything_is_generated(
 
 
 def test_a_cached_feed_expires_even_if_nothing_changes(client, tutor, bearer, monkeypatch):
-    stored = []
-    real_set = cache.set
-    monkeypatch.setattr(
-        api.cache,
-        "set",
-        lambda key, value, timeout: stored.append((key, timeout)) or real_set(key, value, timeout),
-    )
+    stored = record_sets(monkeypatch, api)
     feed(client, bearer(tutor))
     assert [timeout for key, timeout in stored if key.startswith("feed:")] == [api.FEED_TTL]
     assert 0 < api.FEED_TTL <= 600

@@ -8,7 +8,6 @@ from typing import Any
 from django.http import QueryDict
 
 from tracker.accounts.models import User
-from tracker.accounts.permissions import Cap, can
 from tracker.core.cached_reads import CachedRead
 from tracker.scheduling import selectors
 from tracker.scheduling.api import FeedFilters
@@ -23,16 +22,11 @@ def _scopes(user: User, query: QueryDict) -> tuple[str, ...]:
     return selectors.feed_scopes(user=user, **_filters(query))
 
 
-def _who(user: User) -> str:
-    # What decides what the feed holds, as in `selectors.feed_key`.
-    return user.role if can(user, Cap.SCHEDULE_VIEW_ALL) else f"u{user.pk}:{user.role}"
-
-
 def _key(user: User, scope_versions: str, query: QueryDict) -> str:
     return selectors.feed_key(user=user, scope_versions=scope_versions, **_filters(query))
 
 
 FEED = CachedRead(
-    route="api:sessions_feed", scopes=_scopes, who=_who, key=_key,
+    route="api:sessions_feed", scopes=_scopes, who=selectors.feed_owner, key=_key,
     params=frozenset(FeedFilters.model_fields),
 )  # fmt: skip

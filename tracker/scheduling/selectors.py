@@ -94,12 +94,17 @@ def feed_scopes(*, user: User, **filters: Any) -> tuple[str, ...]:
     return (versions.SESSIONS,)
 
 
+def feed_owner(user: User) -> str:
+    """What decides what a person's feed holds. A role that sees every calendar sees the
+    same feed whoever asks: coordinators share theirs."""
+    return user.role if can(user, Cap.SCHEDULE_VIEW_ALL) else f"u{user.pk}:{user.role}"
+
+
 def feed_key(
     *, user: User, scope_versions: str, start: datetime, end: datetime, **filters: Any
 ) -> str:
-    """Under what decides what they may see, and the versions of `feed_scopes`. A role
-    that sees every calendar sees the same feed whoever asks: coordinators share theirs."""
-    who = user.role if can(user, Cap.SCHEDULE_VIEW_ALL) else f"u{user.pk}:{user.role}"
+    """Under `feed_owner` and the versions of `feed_scopes`."""
+    who = feed_owner(user)
     wanted = ":".join(f"{filters.get(name) or ''}" for name in FEED_FILTERS)
     period = f"{start.isoformat()}:{end.isoformat()}"
     return f"feed:{scope_versions}:{who}:{period}:{wanted}"
