@@ -207,7 +207,12 @@ def _write_attendance(
         session.attendance.filter(student_id__in=stale).delete()
     rows = [
         Attendance(
-            session=session, student_id=student, presence=presence, logged_by=by, logged_at=at
+            session=session,
+            session_start=session.start,
+            student_id=student,
+            presence=presence,
+            logged_by=by,
+            logged_at=at,
         )
         for student, presence in marks.items()
     ]

@@ -1201,7 +1201,7 @@ class Business:
                 "review_comment"
             ),
         )
-        table(Attendance, "id session_id student_id presence logged_by_id logged_at")
+        table(Attendance, "id session_id session_start student_id presence logged_by_id logged_at")
         table(
             Charge,
             (
@@ -1345,7 +1345,7 @@ class Business:
         )
         rows, ids = self._hot[Attendance]
         for pupil, presence in zip(lesson.pupils, marks, strict=False):
-            rows.append((next(ids), sid, pupil.id, presence, actor, logged_at))
+            rows.append((next(ids), sid, start, pupil.id, presence, actor, logged_at))
         price_ = None
         if review == VERIFIED and (not cancelled or billable):
             price_ = self._price(sid, lesson, day, marks, cancelled, reviewed_at)

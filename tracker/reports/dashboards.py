@@ -7,7 +7,7 @@ dashboard costs the same number of queries for five tutors or five hundred.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +19,7 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
+    Prefetch,
     Q,
     Subquery,
     Sum,
@@ -129,11 +130,15 @@ def tutor_dashboard(*, user: User, now: datetime | None = None) -> TutorDashboar
         .values_list("month", "length")
     )
     by_month = [MonthHours(m, hours(taught.get(m))) for m in months]
+    names = Student.objects.only("id", "first_name", "last_name")
+    sessions = list(
+        week.select_related("subject").prefetch_related(Prefetch("students", queryset=names))
+    )
     return TutorDashboard(
         week_start=monday,
         week_end=sunday,
-        week=_status_counts(week),
-        sessions=list(week.select_related("subject").prefetch_related("students")),
+        week=StatusCounts(**Counter(s.status for s in sessions)),
+        sessions=sessions,
         to_log=own.filter(status=SessionStatus.SCHEDULED, end__lte=now, log__isnull=True).count(),
         sent_back=SessionLog.objects.filter(session__tutor=user, review=Review.SENT_BACK).count(),
         hours_this_month=by_month[-1].hours,
@@ -212,7 +217,7 @@ def operations_dashboard(*, user: User, now: datetime | None = None) -> Operatio
     first, last = month_of(today)
     month_from, month_to = day_start(first), day_start(last + timedelta(1))
     marks = Attendance.objects.filter(
-        session__start__gte=month_from, session__start__lt=month_to
+        session_start__gte=month_from, session_start__lt=month_to
     ).aggregate(**{p: Count("id", filter=Q(presence=p)) for p in Presence.values})
     last_month_from = day_start(previous_month(first))
     cancelled = Session.objects.filter(
@@ -234,11 +239,9 @@ def operations_dashboard(*, user: User, now: datetime | None = None) -> Operatio
         absent=marks[Presence.ABSENT],
         cancellations=cancelled["this"],
         cancellations_last_month=cancelled["last"],
-        booked_hours=round(sum(t.booked for t in tutors), 2),
-        available_hours=round(sum(t.available for t in tutors), 2),
-        tutors=sorted(tutors, key=lambda t: (t.share is None, t.share or 0, t.tutor.pk))[
-            :LIST_LENGTH
-        ],
+        booked_hours=round(sum(booked for _, booked, _ in tutors), 2),
+        available_hours=round(sum(available for _, _, available in tutors), 2),
+        tutors=_least_used(tutors),
         tutors_without_availability=without,
         idle_count=idle_count,
         idle=idle,
@@ -247,11 +250,15 @@ def operations_dashboard(*, user: User, now: datetime | None = None) -> Operatio
 
 def _utilisation(
     week_from: datetime, week_to: datetime, monday: date
-) -> tuple[list[Utilisation], int]:
+) -> tuple[list[tuple[int, float, float]], int]:
     """Booked (not cancelled) hours against weekly availability windows in force on each
     day of the week, per active tutor. Tutors with no availability are counted apart: their
     share cannot be computed."""
-    tutors = {t.pk: t for t in User.objects.filter(role=Role.TUTOR, is_active=True).order_by("pk")}
+    tutors = list(
+        User.objects.filter(role=Role.TUTOR, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     booked = dict(
         Session.objects.filter(start__gte=week_from, start__lt=week_to, tutor_id__in=tutors)
         .exclude(status=SessionStatus.CANCELLED)
@@ -270,12 +277,16 @@ def _utilisation(
             continue
         minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
         available[tutor_id] += minutes / 60
-    rows = [
-        Utilisation(tutor, hours(booked.get(pk)), round(available[pk], 2))
-        for pk, tutor in tutors.items()
-        if available[pk]
-    ]
+    rows = [(pk, hours(booked.get(pk)), round(available[pk], 2)) for pk in tutors if available[pk]]
     return rows, sum(1 for pk in tutors if not available[pk])
+
+
+def _least_used(rows: list[tuple[int, float, float]]) -> list[Utilisation]:
+    """The LIST_LENGTH tutors with the smallest share of their hours booked. Only they are
+    read whole: hundreds of accounts are not."""
+    rows = sorted(rows, key=lambda row: (round(row[1] / row[2], 4), row[0]))[:LIST_LENGTH]
+    users = User.objects.in_bulk([pk for pk, _, _ in rows])
+    return [Utilisation(users[pk], booked, available) for pk, booked, available in rows]
 
 
 def _idle_students(now: datetime) -> tuple[int, list[IdleStudent]]:

@@ -208,7 +208,7 @@ TABLES: tuple[ExportTable, ...] = (
         "attendance",
         gettext_lazy("Attendance of each student at each session"),
         Attendance,
-        _cols("id session_id student_id presence logged_by_id logged_at"),
+        _cols("id session_id session_start student_id presence logged_by_id logged_at"),
     ),
     ExportTable(
         "rates",

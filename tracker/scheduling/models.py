@@ -122,6 +122,12 @@ class Session(models.Model):
             models.Index(fields=["tutor", "start"]),
             models.Index(fields=["start"]),
             models.Index(fields=["series", "start"]),
+            # The operations dashboard's cancellations this month and last.
+            models.Index(
+                fields=["start"],
+                condition=Q(status=SessionStatus.CANCELLED),
+                name="session_cancelled_start",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -152,7 +158,13 @@ class SessionStudent(models.Model):
     active = models.BooleanField(default=True)
 
     class Meta:
-        indexes = [models.Index(fields=["student", "start"])]
+        indexes = [
+            models.Index(fields=["student", "start"]),
+            # Who had a session lately (the dashboard's idle students): a range of days.
+            models.Index(
+                fields=["start", "student"], condition=Q(active=True), name="seat_active_start"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["session", "student"], name="seat_once_per_session")
         ]
