@@ -82,6 +82,9 @@ def test_the_feed_is_written_byte_for_byte_as_ninjas_schema_renders_it(
     schema = TypeAdapter(list[api.SessionOut])
     as_ninja = schema.dump_python(schema.validate_python(rows))
     assert json.dumps(rows, cls=NinjaJSONEncoder) == json.dumps(as_ninja, cls=NinjaJSONEncoder)
+    # The feed reads plain values rather than sessions: the same rows, value for value.
+    values = api.feed_rows(user=people[role], start=at(1, 0), end=at(9, 0))
+    assert json.dumps(values, cls=NinjaJSONEncoder) == json.dumps(rows, cls=NinjaJSONEncoder)
 
 
 def test_people_never_share_a_cached_feed(client, moderator, tutor, other_tutor, book, bearer):

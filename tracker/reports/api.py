@@ -137,7 +137,7 @@ def _tutor_part(part: dashboards.TutorDashboard) -> dict[str, Any]:
             {
                 "id": s.pk, "start": s.start, "end": s.end, "status": s.status,
                 "subject": s.subject.name if s.subject else None,
-                "students": [_name(student) for student in s.students.all()],
+                "students": [_name(student) for student in s.student_list],
             }
             for s in part.sessions
         ],

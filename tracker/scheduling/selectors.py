@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,11 +15,18 @@ from django.utils.translation import gettext as _
 from tracker.accounts.models import User
 from tracker.accounts.permissions import Cap, can, require
 from tracker.core import cache as versions
-from tracker.scheduling.models import Session
+from tracker.scheduling.models import Session, SessionStudent
 from tracker.scheduling.services import MAX_LENGTH
 from tracker.students.models import Student
 
 MAX_RANGE = timedelta(days=62)
+# What the feed reads of a session (tracker/scheduling/api.py, `_row`); the joined names
+# come last.
+FEED_COLUMNS = (
+    "id", "start", "end", "status", "tutor_id", "subject_id", "location", "online_link",
+    "series_id", "billable", "cancellation_reason", "notes", "subject__name",
+)  # fmt: skip
+TUTOR_NAME = ("tutor__first_name", "tutor__last_name")
 FEED_FILTERS = ("tutor", "student", "branch", "subject", "status")
 
 
@@ -29,6 +38,34 @@ def _scope(user: User) -> QuerySet[Session]:
     return sessions.select_related("tutor", "subject").prefetch_related(
         Prefetch("students", queryset=Student.objects.only("id", "first_name", "last_name"))
     )
+
+
+@dataclass
+class FeedValues:
+    """A feed's sessions as dicts of FEED_COLUMNS and TUTOR_NAME, and each session's
+    students as (id, first name, last name) in the order of their names."""
+
+    sessions: list[dict[str, Any]]
+    students: dict[int, list[tuple[int, str, str]]]
+
+
+def session_feed_values(*, user: User, **filters: Any) -> FeedValues:
+    """`session_feed` as plain values, in two queries whatever the number of sessions."""
+    sessions = list(
+        session_feed(user=user, **filters)
+        .select_related(None)
+        .prefetch_related(None)
+        .values(*FEED_COLUMNS, *TUTOR_NAME)
+    )
+    students: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    seats = (
+        SessionStudent.objects.filter(session_id__in=[row["id"] for row in sessions])
+        .order_by(*(f"student__{name}" for name in Student._meta.ordering))
+        .values_list("session_id", "student_id", "student__first_name", "student__last_name")
+    )
+    for session_id, *student in seats:
+        students[session_id].append(tuple(student))
+    return FeedValues(sessions, dict(students))
 
 
 def check_feed_range(start: datetime, end: datetime) -> None:
