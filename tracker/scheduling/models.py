@@ -122,6 +122,12 @@ class Session(models.Model):
             models.Index(fields=["tutor", "start"]),
             models.Index(fields=["start"]),
             models.Index(fields=["series", "start"]),
+            # A tutor's sessions still to log: over before now and still scheduled.
+            models.Index(
+                fields=["tutor", "end"],
+                condition=Q(status=SessionStatus.SCHEDULED),
+                name="session_scheduled_tutor_end",
+            ),
             # The operations dashboard's cancellations this month and last.
             models.Index(
                 fields=["start"],
