@@ -29,6 +29,16 @@ def test_a_log_copies_the_session_start_to_every_mark(tutor, moderator, book, ea
     assert list(rows) == [session.start, session.start]
 
 
+def test_a_correction_rewrites_a_copy_that_went_wrong(tutor, moderator, book, earlier_today):
+    session = book(earlier_today(2))
+    services.session_log(actor=tutor, session=session, outcome="completed")
+    Attendance.objects.filter(session=session).update(
+        session_start=session.start.replace(year=2000)
+    )
+    services.session_log(actor=moderator, session=session, outcome="completed")
+    assert Attendance.objects.get(session=session).session_start == session.start
+
+
 def test_the_migration_fills_in_rows_written_before_it(tutor, book, earlier_today, pupil):
     first, second = book(earlier_today(4)), book(earlier_today(2))
     for session in (first, second):

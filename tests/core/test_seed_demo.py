@@ -37,10 +37,20 @@ def test_seed_demo_fills_a_working_business_and_a_second_run_adds_nothing(capsys
     issued = _three_months_verified_and_invoiced()
     assert f"{issued} invoices" in out
     _payers_paid_in_arrears_and_in_credit()
+    _marks_carry_their_session_start()
 
     first = counts()
     call_command("seed_demo", password="demo-pass-123")
     assert counts() == first
+
+
+def _marks_carry_their_session_start():
+    from django.db.models import F
+
+    from tracker.attendance.models import Attendance
+
+    assert Attendance.objects.exists()
+    assert not Attendance.objects.exclude(session_start=F("session__start")).exists()
 
 
 def _lookups_and_one_account_per_role(out):

@@ -106,6 +106,10 @@ def test_nobody_is_in_two_sessions_at_once_and_seats_follow_their_session(loaded
         spans.sort()
         for (_start, end), (next_start, _end) in pairwise(spans):
             assert end <= next_start
+    # Marks carry their session's start, which the operations dashboard counts by.
+    marks = Attendance.objects.values_list("session_id", "session_start")
+    assert marks.exists()
+    assert all(start == sessions[session_id].start for session_id, start in marks)
 
 
 def test_sessions_look_like_two_years_of_a_business(loaded):

@@ -212,3 +212,34 @@ def test_the_dashboard_page_costs_a_fixed_number_of_queries(
 def test_anonymous_people_are_sent_to_sign_in(client, bearer):
     assert client.get("/dashboard/").status_code == 302
     assert client.get("/api/v1/reports/dashboard").status_code == 401
+
+
+def test_a_tutors_week_lists_each_sessions_students_by_name(
+    world, client, tutor, bearer, frozen, book
+):
+    s = world["sessions"]
+    # A second student whose surname sorts before the first: names come in name order.
+    from tests.students.conftest import StudentFactory
+
+    early = StudentFactory(first_name="Zoe", last_name="Adams", tutors=[tutor])
+    s["mon"].students.add(early, through_defaults={"start": s["mon"].start, "end": s["mon"].end})
+    body = client.get("/api/v1/reports/dashboard", **bearer(tutor)).json()["tutor"]
+    rows = {row["id"]: row["students"] for row in body["sessions"]}
+    assert rows[s["mon"].pk] == ["Zoe Adams", "Palesa Pupil"]
+    assert rows[s["tue"].pk] == ["Palesa Pupil"]
+
+
+def test_the_least_used_tutors_are_the_first_ten_by_share_then_by_id():
+    from tests.factories import UserFactory
+    from tracker.accounts.models import Role
+
+    tutors = [UserFactory(role=Role.TUTOR) for _ in range(12)]
+    # Shares: 0.5 for the first four (a tie, so by id), then rising.
+    rows = [(t.pk, 2.0, 4.0) for t in tutors[:4]]
+    rows += [(t.pk, float(i), 10.0) for i, t in enumerate(tutors[4:], start=6)]
+    listed = dashboards._least_used(rows)
+    assert [u.tutor for u in listed] == tutors[:10]
+    assert [u.share for u in listed] == [0.5] * 4 + [0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+    # A tutor deleted after their hours were read is left out, not a 500.
+    gone = (max(t.pk for t in tutors) + 1000, 0.0, 5.0)
+    assert [u.tutor for u in dashboards._least_used([gone, *rows])] == tutors[:9]

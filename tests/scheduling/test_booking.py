@@ -138,3 +138,23 @@ def test_sessions_cannot_last_over_eight_hours(book):
     with pytest.raises(ValidationError):
         book(at(3, 8), minutes=8 * 60 + 1)
     assert book(at(4, 8), minutes=8 * 60).end - at(4, 8) == timedelta(hours=8)
+
+
+@pytest.mark.parametrize("change", ["update", "cancel"])
+def test_a_log_committed_after_the_session_was_read_is_not_overwritten(change, moderator, book):
+    """A coordinator edits a session they read a moment ago while the tutor's phone syncs
+    its log: the edit must see the log and refuse, not save the old status back."""
+    read_before = book(at(3, 16))
+    Session.objects.filter(pk=read_before.pk).update(status=SessionStatus.COMPLETED)
+    edits = {
+        "update": lambda: services.session_update(
+            actor=moderator, session=read_before, location="Room 9"
+        ),
+        "cancel": lambda: services.session_cancel(
+            actor=moderator, session=read_before, reason="Ill"
+        ),
+    }
+    with pytest.raises(Conflict):
+        edits[change]()
+    stored = Session.objects.get(pk=read_before.pk)
+    assert (stored.status, stored.location) == (SessionStatus.COMPLETED, "")

@@ -64,7 +64,7 @@ def test_the_cached_feed_is_rendered_as_ninja_renders_a_session(client, tutor, b
     assert row == client.get(f"/api/v1/sessions/{session.pk}", **headers).json()
 
 
-@pytest.mark.parametrize("role", ["tutor", "moderator"])
+@pytest.mark.parametrize("role", ["tutor", "moderator", "admin"])
 def test_the_feed_is_written_byte_for_byte_as_ninjas_schema_renders_it(
     role, people, tutor, moderator, book, maths
 ):
@@ -82,9 +82,16 @@ def test_the_feed_is_written_byte_for_byte_as_ninjas_schema_renders_it(
     schema = TypeAdapter(list[api.SessionOut])
     as_ninja = schema.dump_python(schema.validate_python(rows))
     assert json.dumps(rows, cls=NinjaJSONEncoder) == json.dumps(as_ninja, cls=NinjaJSONEncoder)
-    # The feed reads plain values rather than sessions: the same rows, value for value.
-    values = api.feed_rows(user=people[role], start=at(1, 0), end=at(9, 0))
-    assert json.dumps(values, cls=NinjaJSONEncoder) == json.dumps(rows, cls=NinjaJSONEncoder)
+    # The feed reads plain values rather than sessions: the same rows, value for value,
+    # with every filter (the student and branch ones join through seats).
+    pupil = several.students.order_by("pk").first()
+    for filters in ({}, {"student": pupil.pk}, {"branch": pupil.branch_id}, {"tutor": tutor.pk}):
+        period = {"start": at(1, 0), "end": at(9, 0), **filters}
+        sessions = selectors.session_feed(user=people[role], **period)
+        rows = [api.session_out(s, user=people[role]) for s in sessions]
+        values = api.feed_rows(user=people[role], **period)
+        assert json.dumps(values, cls=NinjaJSONEncoder) == json.dumps(rows, cls=NinjaJSONEncoder)
+    assert [row["id"] for row in values] == [plain.pk, several.pk, cancelled.pk]
 
 
 def test_people_never_share_a_cached_feed(client, moderator, tutor, other_tutor, book, bearer):

@@ -222,7 +222,7 @@ def _write_attendance(
             rows,
             update_conflicts=True,
             unique_fields=["session", "student"],
-            update_fields=["presence", "logged_by", "logged_at"],
+            update_fields=["presence", "session_start", "logged_by", "logged_at"],
         )
     return rows
 

@@ -290,7 +290,10 @@ def _least_used(rows: list[tuple[int, float, float]]) -> list[Utilisation]:
     read whole: hundreds of accounts are not."""
     rows = sorted(rows, key=lambda row: (round(row[1] / row[2], 4), row[0]))[:LIST_LENGTH]
     users = User.objects.in_bulk([pk for pk, _, _ in rows])
-    return [Utilisation(users[pk], booked, available) for pk, booked, available in rows]
+    # A tutor deleted since their hours were read is simply not listed.
+    return [
+        Utilisation(users[pk], booked, available) for pk, booked, available in rows if pk in users
+    ]
 
 
 def _idle_students(now: datetime) -> tuple[int, list[IdleStudent]]:
@@ -498,7 +501,10 @@ def _dashboard(*, user: User, now: datetime) -> Dashboard:
 
 def _cache_key(user: User) -> str:
     """Read before the figures are computed: see tracker.core.cache for why."""
-    return f"dashboard:{versions.current(*dashboard_scopes(user))}:{dashboard_owner(user)}"
+    # The value is pickled with its model instances: a release that changes what they
+    # carry (v2: sessions' `student_list`) takes a new prefix rather than read old ones.
+    scopes = versions.current(*dashboard_scopes(user))
+    return f"dashboard:v2:{scopes}:{dashboard_owner(user)}"
 
 
 def dashboard_scopes(user: User) -> tuple[str, ...]:

@@ -196,6 +196,15 @@ def _sync_seats(session: Session) -> None:
     )
 
 
+def _lock_status(session: Session) -> None:
+    """Lock the session's row and read its status again: a log committed since the caller
+    read the session (a phone syncing while a coordinator edits) must be refused, not
+    overwritten by the full save that follows. Logging takes the same lock."""
+    session.status = (
+        Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
+    )
+
+
 def _snapshot(session: Session) -> dict[str, Any]:
     return {
         "tutor": session.tutor_id,
@@ -282,6 +291,7 @@ def session_update(
 ) -> Session:
     """Reschedule or edit one occurrence, this and the following ones, or the whole series."""
     require(actor, Cap.SESSION_MANAGE)
+    _lock_status(session)
     if session.status != SessionStatus.SCHEDULED:
         raise Conflict(_("Only scheduled sessions can be changed."))
     if scope != "this" and session.series_id:
@@ -339,6 +349,7 @@ def session_cancel(
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why the session is cancelled.")]})
+    _lock_status(session)
     if session.status == SessionStatus.COMPLETED:
         raise Conflict(_("A completed session cannot be cancelled."))
     if SessionLog.objects.filter(session=session, review=Review.VERIFIED).exists():
