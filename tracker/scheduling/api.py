@@ -45,8 +45,8 @@ class SessionOut(Schema):
 
 
 def session_out(session: Session, *, user: Any) -> dict[str, Any]:
-    values = {column: getattr(session, column) for column in selectors.FEED_COLUMNS[:-1]}
-    values["subject__name"] = session.subject.name if session.subject else None
+    values = {column: getattr(session, column) for column in selectors.FEED_COLUMNS}
+    values[selectors.SUBJECT_NAME] = session.subject.name if session.subject else None
     students = [(s.pk, s.first_name, s.last_name) for s in session.students.all()]
     return _row(
         values,
@@ -59,9 +59,9 @@ def session_out(session: Session, *, user: Any) -> dict[str, Any]:
 def _row(
     values: dict[str, Any], *, tutor: str, students: list[tuple[int, str, str]], can_manage: bool
 ) -> dict[str, Any]:
-    """SessionOut's fields, types and order, from a session's columns (selectors.FEED_COLUMNS)
-    and its students (id, first name, last name)."""
-    subject = values["subject__name"] or ""
+    """SessionOut's fields, types and order, from a session's columns and subject name
+    (selectors.FEED_COLUMNS, SUBJECT_NAME) and its students (id, first name, last name)."""
+    subject = values[selectors.SUBJECT_NAME] or ""
     names = ", ".join(first for _, first, _ in students)
     return {
         "id": values["id"],

@@ -20,12 +20,13 @@ from tracker.scheduling.services import MAX_LENGTH
 from tracker.students.models import Student
 
 MAX_RANGE = timedelta(days=62)
-# What the feed reads of a session (tracker/scheduling/api.py, `_row`); the joined names
-# come last.
+# What the feed reads of a session (tracker/scheduling/api.py, `_row`): its own columns,
+# then its subject's and its tutor's names through joins.
 FEED_COLUMNS = (
     "id", "start", "end", "status", "tutor_id", "subject_id", "location", "online_link",
-    "series_id", "billable", "cancellation_reason", "notes", "subject__name",
+    "series_id", "billable", "cancellation_reason", "notes",
 )  # fmt: skip
+SUBJECT_NAME = "subject__name"
 TUTOR_NAME = ("tutor__first_name", "tutor__last_name")
 FEED_FILTERS = ("tutor", "student", "branch", "subject", "status")
 
@@ -42,8 +43,8 @@ def _scope(user: User) -> QuerySet[Session]:
 
 @dataclass
 class FeedValues:
-    """A feed's sessions as dicts of FEED_COLUMNS and TUTOR_NAME, and each session's
-    students as (id, first name, last name) in the order of their names."""
+    """A feed's sessions as dicts of FEED_COLUMNS, SUBJECT_NAME and TUTOR_NAME, and each
+    session's students as (id, first name, last name) in the order of their names."""
 
     sessions: list[dict[str, Any]]
     students: dict[int, list[tuple[int, str, str]]]
@@ -55,7 +56,7 @@ def session_feed_values(*, user: User, **filters: Any) -> FeedValues:
         session_feed(user=user, **filters)
         .select_related(None)
         .prefetch_related(None)
-        .values(*FEED_COLUMNS, *TUTOR_NAME)
+        .values(*FEED_COLUMNS, SUBJECT_NAME, *TUTOR_NAME)
     )
     students: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     seats = (
