@@ -192,3 +192,25 @@ def test_e_mail_goes_only_to_those_who_asked(
 def test_unknown_preference_kinds_are_refused(tutor):
     with pytest.raises(ValidationError):
         services.preferences_set(actor=tutor, email_kinds=["everything"])
+
+
+def test_a_count_read_just_before_a_change_commits_is_not_kept(
+    settings, monkeypatch, moderator, tutor, committed
+):
+    """A poll reads the tutor's counter, a message to them commits, then the poll stores
+    what it read: the next poll must still see the message, not the stored count."""
+    settings.REDIS_URL = "redis://stands-for-a-shared-cache"
+    shared = realtime.cache
+
+    class ChangeBeforeTheStore:
+        get = staticmethod(shared.get)
+
+        @staticmethod
+        def set(key, value, timeout):
+            committed(realtime.bump, [tutor.pk])
+            shared.set(key, value, timeout)
+
+    monkeypatch.setattr(realtime, "cache", ChangeBeforeTheStore)
+    read_before = realtime.version(tutor.pk)
+    monkeypatch.setattr(realtime, "cache", shared)
+    assert realtime.version(tutor.pk) == read_before + 1

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import F
 
 from tracker.core import cache as versions
@@ -22,12 +20,10 @@ TTL = 300
 
 
 def _key(user_id: int) -> str:
-    return f"inbox-version:{user_id}"
-
-
-def _shared_cache() -> bool:
-    # A per-process memory cache would hide changes made by another process.
-    return bool(settings.REDIS_URL)
+    # Under the person's inbox version, read before the database (tracker/core/cache.py):
+    # a count read just before a change commits is stored under a version that the commit
+    # replaces, so it is never served after the change.
+    return f"inbox-version:{versions.current(versions.inbox_scope(user_id))}:{user_id}"
 
 
 def bump(user_ids: Iterable[int]) -> None:
@@ -39,18 +35,18 @@ def bump(user_ids: Iterable[int]) -> None:
     )
     InboxVersion.objects.filter(user_id__in=ids).update(version=F("version") + 1)
     versions.renew(versions.inbox_scope(uid) for uid in ids)
-    if _shared_cache():
-        transaction.on_commit(lambda: cache.delete_many([_key(uid) for uid in ids]))
 
 
 def version(user_id: int) -> int:
-    if _shared_cache():
-        cached = cache.get(_key(user_id))
+    shared = versions.shared_cache()
+    if shared:
+        key = _key(user_id)
+        cached = cache.get(key)
         if cached is not None:
             return cached
     value = (
         InboxVersion.objects.filter(user_id=user_id).values_list("version", flat=True).first() or 0
     )
-    if _shared_cache():
-        cache.set(_key(user_id), value, TTL)
+    if shared:
+        cache.set(key, value, TTL)
     return value
