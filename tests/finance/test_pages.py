@@ -11,13 +11,14 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.students.conftest import StudentFactory
-from tracker.finance import services
+from tracker.finance import selectors, services
 from tracker.finance.models import (
     Allocation,
     Invoice,
@@ -654,3 +655,19 @@ def test_the_payment_list_does_not_query_per_row(client, admin):
     few = _queries(client, "/finance/payments/")
     _payments(20)
     assert _queries(client, "/finance/payments/") == few
+
+
+def test_balances_for_some_payers_are_their_rows_of_the_whole_list(admin, books):
+    """The payers page asks for the payers it shows, not for every payer of the business."""
+    quiet = services.payer_save(actor=admin, name="No Invoices Yet", email="", students=[])
+    every = {row.payer.pk: row for row in selectors.balances(user=admin)}
+    [mine] = selectors.balances(user=admin, payers=[books.payer.pk, quiet.pk])
+    assert mine == every[books.payer.pk]
+    assert mine.balance == Decimal("250.00")
+    assert selectors.balances(user=admin, payers=[quiet.pk]) == []
+    assert selectors.balances(user=admin, payers=[]) == []
+
+
+def test_totals_of_what_is_owed_are_for_finance_staff_only(moderator):
+    with pytest.raises(PermissionDenied):
+        selectors.outstanding_totals(user=moderator, as_of=date(2026, 3, 1))

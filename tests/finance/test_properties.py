@@ -286,6 +286,12 @@ def _check_ageing_boundaries(admin, payer) -> None:
 
 
 def _check_balance(admin, payer, invoiced: Decimal, paid: Decimal, today: date) -> None:
+    # The overview's and the dashboard's totals, summed in the database, are the page's.
+    every = selectors.balances(user=admin, as_of=today)
+    assert selectors.outstanding_totals(user=admin, as_of=today) == (
+        sum((r.current + r.overdue for r in every), Decimal(0)),
+        sum((r.overdue for r in every), Decimal(0)),
+    )
     rows = selectors.balances(user=admin, as_of=today, payer=payer.pk)
     if not rows:
         assert invoiced == paid == 0

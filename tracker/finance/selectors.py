@@ -4,14 +4,15 @@ only (`FINANCE_DETAIL`); moderators get totals per month and per branch
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -310,7 +311,56 @@ def _bucket(days_late: int) -> str:
     return "days_over_90"
 
 
-def balances(*, user: User, as_of: date | None = None, payer: int | None = None) -> list[Balance]:
+def outstanding_totals(*, user: User, as_of: date) -> tuple[Decimal, Decimal]:
+    """What is left to pay on issued invoices (less payments allocated to them and credit
+    notes against them), and the part of it past its due date: the same per-invoice sums
+    as the balances page, added up in the database. Only unpaid invoices are read:
+    `pricing.settle` marks an invoice paid exactly when nothing is left on it.
+
+    Equal to the sums of `balances` (tested), at the cost of one query instead of reading
+    every invoice."""
+    require(user, Cap.FINANCE_DETAIL)
+    allocated = (
+        Allocation.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount", **MONEY_SUM))
+        .values("total")
+    )
+    credited = (
+        Invoice.objects.filter(
+            credited_invoice=OuterRef("pk"),
+            kind=InvoiceKind.CREDIT_NOTE,
+            status=InvoiceStatus.ISSUED,
+        )
+        .values("credited_invoice")
+        .annotate(total=Sum("total", **MONEY_SUM))
+        .values("total")
+    )
+    zero = Value(ZERO, **MONEY_SUM)
+    left = Greatest(
+        F("total")
+        - Coalesce(Subquery(allocated, **MONEY_SUM), zero)
+        + Coalesce(Subquery(credited, **MONEY_SUM), zero),
+        zero,
+    )
+    sums = (
+        Invoice.objects.filter(kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED)
+        .annotate(left=left)
+        .aggregate(
+            outstanding=Sum("left", **MONEY_SUM),
+            overdue=Sum("left", filter=Q(due_date__lt=as_of), **MONEY_SUM),
+        )
+    )
+    return to_cents(sums["outstanding"] or ZERO), to_cents(sums["overdue"] or ZERO)
+
+
+def balances(
+    *,
+    user: User,
+    as_of: date | None = None,
+    payer: int | None = None,
+    payers: Iterable[int] | None = None,
+) -> list[Balance]:
     """Each payer's balance and how old the unpaid part is, from four grouped queries.
 
     Identity (tested): balance = Σ outstanding per invoice − unallocated payments, and the
@@ -322,10 +372,18 @@ def balances(*, user: User, as_of: date | None = None, payer: int | None = None)
     payments = Payment.objects.all()
     if payer:
         invoices, payments = invoices.filter(payer_id=payer), payments.filter(payer_id=payer)
+    if payers is not None:
+        wanted = list(payers)
+        invoices = invoices.filter(payer_id__in=wanted)
+        payments = payments.filter(payer_id__in=wanted)
     result: dict[int, Balance] = {}
 
     def row(payer_id: int) -> Balance:
-        return result.setdefault(payer_id, Balance(payer=Payer(pk=payer_id)))
+        # Not setdefault: its default would build a Payer and a Balance for every invoice.
+        balance = result.get(payer_id)
+        if balance is None:
+            balance = result[payer_id] = Balance(payer=Payer(pk=payer_id))
+        return balance
 
     for item in invoices.values("payer_id").annotate(total=Sum("total", **MONEY_SUM)):
         row(item["payer_id"]).invoiced = to_cents(item["total"])
@@ -354,7 +412,7 @@ def balances(*, user: User, as_of: date | None = None, payer: int | None = None)
     for balance in result.values():
         # What was paid and not used, plus invoices paid or credited beyond their total.
         balance.credit = sum((getattr(balance, b) for b in BUCKETS), ZERO) - balance.balance
-    names = {p.pk: p for p in Payer.objects.filter(pk__in=result).prefetch_related("links")}
+    names = Payer.objects.in_bulk(list(result))
     for payer_id, balance in result.items():
         balance.payer = names[payer_id]
     return sorted(result.values(), key=lambda b: (-b.balance, b.payer.pk))

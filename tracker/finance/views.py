@@ -143,14 +143,14 @@ def _admin_overview(request: HttpRequest) -> dict[str, Any]:
     previous = last_month()
     months = selectors.revenue(user=user, start=previous["start"], end=today, by="month")
     amounts = {row.key: row.amount for row in months.rows}
-    balances = selectors.balances(user=user, as_of=today)
+    outstanding, overdue = selectors.outstanding_totals(user=user, as_of=today)
     return {
         "this_month": amounts.get(this_month, Decimal(0)),
         "last_month": amounts.get(previous["start"], Decimal(0)),
         "month_start": this_month,
         "previous_start": previous["start"],
-        "outstanding": _sum(b.current + b.overdue for b in balances),
-        "overdue": _sum(b.overdue for b in balances),
+        "outstanding": outstanding,
+        "overdue": overdue,
         "unpriced": selectors.unpriced_charges(user=user).count(),
         "drafts": selectors.invoice_list(user=user, status=InvoiceStatus.DRAFT).count(),
     }
@@ -507,7 +507,8 @@ def payer_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Payer %(name)s added.") % {"name": payer.name})
             return redirect("finance:payer", payer_id=payer.pk)
     page = _page(request, selectors.payer_list(user=request.user))
-    owed = {b.payer.pk: b.balance for b in selectors.balances(user=request.user)}
+    shown = selectors.balances(user=request.user, payers=[p.pk for p in page])
+    owed = {b.payer.pk: b.balance for b in shown}
     rows = [{"payer": p, "balance": owed.get(p.pk, Decimal(0))} for p in page]
     context = {"form": form, "page": page, "rows": rows}
     return _render(request, "finance/payers.html", context, section="finance:payers")

@@ -23,10 +23,9 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
-    Value,
     Window,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from tracker.accounts.models import Role, User
@@ -34,13 +33,10 @@ from tracker.accounts.permissions import Cap, can, require
 from tracker.attendance.models import Attendance, Presence, Review, SessionLog
 from tracker.core import cache as versions
 from tracker.core.db_router import reads_can_lag
+from tracker.finance import selectors as finance_selectors
 from tracker.finance.models import (
-    Allocation,
     Charge,
     IncomeDay,
-    Invoice,
-    InvoiceKind,
-    InvoiceStatus,
 )
 from tracker.finance.pricing import to_cents
 from tracker.reports.periods import (
@@ -399,7 +395,7 @@ def money_dashboard(*, user: User, now: datetime | None = None) -> MoneyDashboar
     students = Student.objects.only("id", "first_name", "last_name").in_bulk(
         [row["student_id"] for row in top]
     )
-    outstanding, overdue = _outstanding(today)
+    outstanding, overdue = finance_selectors.outstanding_totals(user=user, as_of=today)
     return MoneyDashboard(
         month_start=first,
         this_month=month_total(first),
@@ -413,45 +409,6 @@ def money_dashboard(*, user: User, now: datetime | None = None) -> MoneyDashboar
             TopStudent(students[row["student_id"]], to_cents(row["amount"])) for row in top
         ],
     )
-
-
-def _outstanding(today: date) -> tuple[Decimal, Decimal]:
-    """What is left to pay on issued invoices (less payments allocated to them and credit
-    notes against them), and the part of it past its due date: the same per-invoice sums
-    as the balances page, added up in the database. Only unpaid invoices are read:
-    `pricing.settle` marks an invoice paid exactly when nothing is left on it."""
-    allocated = (
-        Allocation.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("amount", output_field=MONEY))
-        .values("total")
-    )
-    credited = (
-        Invoice.objects.filter(
-            credited_invoice=OuterRef("pk"),
-            kind=InvoiceKind.CREDIT_NOTE,
-            status=InvoiceStatus.ISSUED,
-        )
-        .values("credited_invoice")
-        .annotate(total=Sum("total", output_field=MONEY))
-        .values("total")
-    )
-    zero = Value(ZERO, output_field=MONEY)
-    left = Greatest(
-        F("total")
-        - Coalesce(Subquery(allocated, output_field=MONEY), zero)
-        + Coalesce(Subquery(credited, output_field=MONEY), zero),
-        zero,
-    )
-    sums = (
-        Invoice.objects.filter(kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED)
-        .annotate(left=left)
-        .aggregate(
-            outstanding=Sum("left", output_field=MONEY),
-            overdue=Sum("left", filter=Q(due_date__lt=today), output_field=MONEY),
-        )
-    )
-    return to_cents(sums["outstanding"] or ZERO), to_cents(sums["overdue"] or ZERO)
 
 
 # --- Per role ---------------------------------------------------------------------------
