@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import stop
+
 ROOT = Path(__file__).resolve().parents[1]
 GRANIAN = Path(sys.executable).parent / "granian"
 
@@ -62,8 +64,7 @@ def served_app(tmp_path_factory):
         server.kill()
         pytest.fail(f"granian did not start: {server.stderr.read().decode()[-2000:]}")
     yield base
-    server.terminate()
-    server.wait(timeout=10)
+    stop(server)
 
 
 def test_served_app_is_healthy_and_ready(served_app):

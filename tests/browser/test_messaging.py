@@ -18,6 +18,7 @@ from tests.browser.conftest import SCREENS
 from tests.browser.helpers import Visit
 from tests.browser.test_signin import sign_in
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.processes import stop
 from tests.test_serving import GRANIAN, ROOT, fetch, free_port
 from tracker.accounts.models import Role
 
@@ -127,8 +128,7 @@ def two_processes(tmp_path_factory, django_db_setup, django_db_blocker):
             time.sleep(0.2)
     yield bases, redis.Redis.from_url(redis_url)
     for server in servers:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
 
 
 def test_a_message_sent_through_one_process_reaches_a_page_served_by_another(
