@@ -671,3 +671,26 @@ def test_balances_for_some_payers_are_their_rows_of_the_whole_list(admin, books)
 def test_totals_of_what_is_owed_are_for_finance_staff_only(moderator):
     with pytest.raises(PermissionDenied):
         selectors.outstanding_totals(user=moderator, as_of=date(2026, 3, 1))
+
+
+def test_balances_come_a_page_of_payers_at_a_time_under_the_totals_of_all(
+    client, admin, books, monkeypatch
+):
+    from tracker.finance import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 1)
+    ahead = services.payer_save(actor=admin, name="Paid Ahead", email="", students=[])
+    services.payment_record(
+        actor=admin, payer=ahead, amount="100.00", received_on=timezone.localdate(), method="eft"
+    )
+    client.force_login(admin)
+    first = _html(client.get("/finance/balances/"))
+    # Largest balance first: the guardian who owes 250.00; the totals are of both payers.
+    assert "Grace Guardian" in first
+    assert "Paid Ahead" not in first
+    assert money("150.00") in first  # 250.00 owed less 100.00 held as credit
+    assert "Page 1 of 2" in first
+    second = _html(client.get("/finance/balances/?page=2"))
+    assert "Paid Ahead" in second
+    assert "Grace Guardian" not in second
+    assert money("150.00") in second

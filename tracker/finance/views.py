@@ -83,13 +83,17 @@ def _render(
     return render(request, template, context)
 
 
-def _grid(table: Table, links: Iterable[str | None] | None = None) -> dict[str, Any]:
-    """A report table as rows of (value, kind) cells, for the shared table template."""
+def _grid(
+    table: Table, links: Iterable[str | None] | None = None, *, shown: slice = slice(None)
+) -> dict[str, Any]:
+    """A report table as rows of (value, kind) cells, for the shared table template: the
+    `shown` rows (with their `links`), and the totals of them all."""
     columns = list(table.columns)
-    links = list(links) if links is not None else [None] * len(table.rows)
+    listed = table.rows[shown]
+    links = list(links) if links is not None else [None] * len(listed)
     rows = [
         {"link": link, "cells": [(row.get(c.key), c.kind) for c in columns]}
-        for row, link in zip(table.rows, links, strict=True)
+        for row, link in zip(listed, links, strict=True)
     ]
     totals = table.totals()
     return {
@@ -592,11 +596,15 @@ def _balances(request: HttpRequest) -> tuple[BalancesForm, list[selectors.Balanc
 def balances(request: HttpRequest) -> HttpResponse:
     require(request.user, Cap.FINANCE_DETAIL)
     form, rows = _balances(request)
-    grid = None
+    grid = page = None
     if rows is not None:
         table = reports.balances_table(rows, form.cleaned_data["as_of"])
-        grid = _grid(table, [reverse("finance:payer", args=[b.payer.pk]) for b in rows])
-    context = {"form": form, "grid": grid, "query": form.data.urlencode()}
+        # A page of payers at a time (a business has thousands), under the totals of all.
+        page = _page(request, rows)
+        first = page.start_index() - 1 if rows else 0
+        links = [reverse("finance:payer", args=[b.payer.pk]) for b in page.object_list]
+        grid = _grid(table, links, shown=slice(first, first + len(links)))
+    context = {"form": form, "grid": grid, "page": page, "query": form.data.urlencode()}
     return _render(request, "finance/balances.html", context, section="finance:balances")
 
 
