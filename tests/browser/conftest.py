@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,15 @@ def visit(browser, live_server, screen, request):
     context = browser.new_context(viewport=SCREENS[screen], base_url=live_server.url)
     context.add_init_script(path=str(AXE))
     page = context.new_page()
+    in_flight: set = set()
+    page.on("request", lambda req: in_flight.add(req))
+    page.on("requestfinished", lambda req: in_flight.discard(req))
+    page.on("requestfailed", lambda req: in_flight.discard(req))
     session = Visit(page=page, screen=screen, test_name=request.node.originalname)
     yield session
+    # A request still in flight when the test ends would be served while the test database
+    # is flushed: a row it wrote then failed its FOREIGN KEY at teardown (seen once in CI).
+    deadline = time.monotonic() + 5
+    while in_flight and not page.is_closed() and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
     context.close()
