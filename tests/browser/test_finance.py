@@ -103,3 +103,35 @@ def test_moderator_sees_revenue_totals_and_no_names(visit, database, admin, mode
     pages = page.get_by_role("navigation", name="Money pages").get_by_role("link")
     expect(pages).to_have_text(["Overview", "Revenue"])
     visit.check("moderator-overview")
+
+
+def test_admin_pages_through_the_balances(visit, database, admin, monkeypatch):
+    from tracker.finance import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 1)
+    with database:
+        for name, amount in (("Early Payer", "300.00"), ("Small Credit", "100.00")):
+            payer = services.payer_save(actor=admin, name=name, email="", students=[])
+            services.payment_record(
+                actor=admin, payer=payer, amount=amount,
+                received_on=timezone.localdate(), method="eft",
+            )  # fmt: skip
+    sign_in(visit, "admin")
+    page = visit.page
+    page.goto("/finance/balances/")
+    table = page.get_by_role("table")
+    pager = page.get_by_role("navigation", name="Pages", exact=True)
+    # Largest balance first: the smaller credit; the totals row holds both payers.
+    expect(table).to_contain_text("Small Credit")
+    expect(table).not_to_contain_text("Early Payer")
+    expect(page.locator("tfoot")).to_contain_text("400.00")
+    expect(pager).to_contain_text("Page 1 of 2")
+    visit.check("balances-page-1")
+    fits_the_screen(visit)
+    pager.get_by_role("link", name="Next").click()
+    expect(table).to_contain_text("Early Payer")
+    expect(table).not_to_contain_text("Small Credit")
+    expect(page.locator("tfoot")).to_contain_text("400.00")
+    expect(pager).to_contain_text("Page 2 of 2")
+    visit.check("balances-page-2")
+    fits_the_screen(visit)
