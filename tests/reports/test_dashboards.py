@@ -6,10 +6,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from ninja import Router
+from ninja.testing import TestClient
 
 from tests.reports.conftest import NOW
 from tracker.finance import selectors as finance
 from tracker.finance import services as money
+from tracker.reports import api as reports_api
 from tracker.reports import dashboards
 from tracker.reports.dashboards import StatusCounts
 
@@ -243,3 +246,17 @@ def test_the_least_used_tutors_are_the_first_ten_by_share_then_by_id():
     # A tutor deleted after their hours were read is left out, not a 500.
     gone = (max(t.pk for t in tutors) + 1000, 0.0, 5.0)
     assert [u.tutor for u in dashboards._least_used([gone, *rows])] == tutors[:9]
+
+
+@pytest.mark.parametrize("role", ["tutor", "moderator", "admin"])
+def test_the_api_writes_the_dashboard_as_ninja_writes_its_schema(world, role, request):
+    """The view and the cached-read middleware answer with `dashboard_body`, not through
+    ninja's response handling: the bytes are still those ninja writes for DashboardOut."""
+    data = dashboards.dashboard(user=request.getfixturevalue(role), now=NOW)
+    router = Router()
+
+    @router.get("/", response=reports_api.DashboardOut)
+    def through_ninja(request):
+        return reports_api.dashboard_out(data)
+
+    assert TestClient(router).get("/").content == reports_api.dashboard_body(data)

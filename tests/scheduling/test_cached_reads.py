@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.caching import answered, headers_of
@@ -22,6 +22,9 @@ from tracker.accounts import tokens
 from tracker.accounts.models import Role
 from tracker.accounts.services import user_update
 from tracker.core import cached_reads
+from tracker.scheduling import cached as scheduling_cached
+from tracker.scheduling import selectors
+from tracker.scheduling.api import feed_body
 from tracker.students.services import student_update
 
 pytestmark = pytest.mark.django_db
@@ -96,11 +99,55 @@ def test_the_rate_limit_counts_each_request_once_and_refuses_past_it(client, war
     assert int(refused["Retry-After"]) >= 1
 
 
-def test_a_request_left_to_the_api_is_counted_once(client, warm, book, committed, settings):
+def test_a_stale_week_is_rebuilt_before_the_stack_with_the_apis_function(
+    client, warm, tutor, book, committed, monkeypatch
+):
+    """After a change the middleware builds the week itself, with the function the API
+    view answers with (tracker/scheduling/cached.py): no view, no request transaction."""
+    headers, api_answer = warm
+    committed(book, at(4, 10))
+
+    def the_view_ran(**kwargs):
+        raise AssertionError("the API view ran")
+
+    monkeypatch.setattr(selectors, "feed_cache_key", the_view_ran)
+    with CaptureQueriesContext(connection) as captured:
+        rebuilt = feed(client, headers)
+    assert rebuilt.status_code == 200
+    assert not [q for q in captured.captured_queries if "SAVEPOINT" in q["sql"]]
+    assert len(rebuilt.json()) == 2
+    assert rebuilt.content == feed_body(user=tutor, start=at(2, 0), end=at(9, 0))
+    length = {"Content-Length": str(len(rebuilt.content))}
+    assert headers_of(rebuilt) == headers_of(api_answer) | length
+    with CaptureQueriesContext(connection) as captured:
+        assert feed(client, headers).content == rebuilt.content  # as stored
+    assert not captured.captured_queries
+
+
+def test_a_build_that_fails_is_left_to_the_api_and_counted_once(
+    client, warm, book, committed, settings, monkeypatch
+):
     headers, _api_answer = warm
-    committed(book, at(4, 10))  # the cached week is stale: the API answers the next read
+    committed(book, at(4, 10))  # the cached week is stale
+
+    def database_down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(scheduling_cached, "feed_body", database_down)
     settings.API_RATE_LIMIT_USER = "4/m"  # three counted while warming up, this is the 4th
-    assert feed(client, headers).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        answer = feed(client, headers)
+    assert answer.status_code == 200
+    assert len(answer.json()) == 2
+    assert [q for q in captured.captured_queries if "SAVEPOINT" in q["sql"]]  # the API's
+
+
+def test_a_range_the_build_refuses_gets_the_apis_problem(client, warm):
+    headers, _api_answer = warm
+    response = feed(client, headers, end=at(2, 0, month=6).isoformat())
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "62 days" in response.content.decode()
 
 
 def test_bad_parameters_get_the_apis_problem(client, warm):
@@ -258,7 +305,7 @@ def test_a_parameter_the_route_does_not_take_is_left_to_the_api(client, listed, 
 def test_an_answer_for_someone_the_key_no_longer_describes_is_not_stored(rf, tutor, moderator):
     from tracker.students.cached import LIST
 
-    plan = cached_reads._Plan("read:key", tutor.pk, LIST.who(tutor))
+    plan = cached_reads._Plan("read:key", tutor, LIST.who(tutor))
     request = rf.get("/api/v1/students")
     ok = cached_reads.HttpResponse(b"[]", content_type="application/json")
     request.auth = tutor

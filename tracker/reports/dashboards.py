@@ -435,9 +435,16 @@ def dashboard(*, user: User, now: datetime | None = None) -> Dashboard:
     key = _cache_key(user)
     cached = cache.get(key)
     if cached is None:
-        cached = _dashboard(user=user, now=_now(None))
+        cached = live_dashboard(user=user)
         cache.set(key, cached, CACHE_SECONDS)
     return cached
+
+
+def live_dashboard(*, user: User) -> Dashboard:
+    """The live dashboard computed now, for a caller that keeps what it makes of it
+    (tracker/reports/cached.py) under the versions it read before calling."""
+    require(user, Cap.DASHBOARD_VIEW)
+    return _dashboard(user=user, now=_now(None))
 
 
 def _dashboard(*, user: User, now: datetime) -> Dashboard:

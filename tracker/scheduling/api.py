@@ -169,17 +169,23 @@ def sessions_feed(request: HttpRequest, filters: Query[FeedFilters]) -> HttpResp
     key = selectors.feed_cache_key(user=request.auth, **filters.dict())
     body = cache.get(key)
     if body is None:
-        # Open series are stored a few months ahead; a calendar looking further asks for
-        # more. Once that is done for this range, only a new version can need more.
-        selectors.check_feed_range(filters.start, filters.end)
-        services.series_extend_for_view(until=filters.end.date())
-        # The rows already have SessionOut's fields, types and order: validating them again
-        # through ninja's schema cost a third of a rebuild, and gave the same bytes
-        # (tests/scheduling/test_feed_cache.py checks it).
-        rows = feed_rows(user=request.auth, **filters.dict())
-        body = json.dumps(rows, cls=NinjaJSONEncoder).encode()
+        body = feed_body(user=request.auth, **filters.dict())
         cache.set(key, body, FEED_TTL)
     return HttpResponse(body, content_type=JSON)
+
+
+def feed_body(*, user: Any, start: datetime, end: datetime, **filters: Any) -> bytes:
+    """The feed's JSON, as this view answers it and as the cached-read middleware builds
+    it (tracker/scheduling/cached.py)."""
+    # Open series are stored a few months ahead; a calendar looking further asks for
+    # more. Once that is done for this range, only a new version can need more.
+    selectors.check_feed_range(start, end)
+    services.series_extend_for_view(until=end.date())
+    # The rows already have SessionOut's fields, types and order: validating them again
+    # through ninja's schema cost a third of a rebuild, and gave the same bytes
+    # (tests/scheduling/test_feed_cache.py checks it).
+    rows = feed_rows(user=user, start=start, end=end, **filters)
+    return json.dumps(rows, cls=NinjaJSONEncoder).encode()
 
 
 @router.get("/version", response=VersionOut, summary="Changes counter for live calendars")
