@@ -37,20 +37,22 @@ def test_seed_demo_fills_a_working_business_and_a_second_run_adds_nothing(capsys
     issued = _three_months_verified_and_invoiced()
     assert f"{issued} invoices" in out
     _payers_paid_in_arrears_and_in_credit()
-    _marks_carry_their_session_start()
+    _marks_carry_their_session_start_and_logs_their_tutor()
 
     first = counts()
     call_command("seed_demo", password="demo-pass-123")
     assert counts() == first
 
 
-def _marks_carry_their_session_start():
+def _marks_carry_their_session_start_and_logs_their_tutor():
     from django.db.models import F
 
-    from tracker.attendance.models import Attendance
+    from tracker.attendance.models import Attendance, SessionLog
 
     assert Attendance.objects.exists()
     assert not Attendance.objects.exclude(session_start=F("session__start")).exists()
+    assert SessionLog.objects.exists()
+    assert not SessionLog.objects.exclude(tutor=F("session__tutor")).exists()
 
 
 def _lookups_and_one_account_per_role(out):

@@ -110,6 +110,10 @@ def test_nobody_is_in_two_sessions_at_once_and_seats_follow_their_session(loaded
     marks = Attendance.objects.values_list("session_id", "session_start")
     assert marks.exists()
     assert all(start == sessions[session_id].start for session_id, start in marks)
+    # Logs carry their session's tutor, which a tutor's sent-back count reads.
+    logs = SessionLog.objects.values_list("session_id", "tutor_id")
+    assert logs.exists()
+    assert all(tutor == sessions[session_id].tutor_id for session_id, tutor in logs)
 
 
 def test_sessions_look_like_two_years_of_a_business(loaded):

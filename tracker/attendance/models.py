@@ -35,6 +35,17 @@ class SessionLog(models.Model):
     session = models.OneToOneField(
         "scheduling.Session", on_delete=models.CASCADE, related_name="log"
     )
+    # The session's tutor, copied so that a tutor's logs sent back to them are counted from
+    # one index instead of a join over every sent-back log (each dashboard does it). Only
+    # scheduled sessions change tutor, and a logged one is never scheduled again, so the
+    # copy never goes stale.
+    tutor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,  # the (tutor, review) index serves
+    )
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     note = models.TextField(_("what was covered"), blank=True)
     cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
@@ -51,7 +62,10 @@ class SessionLog(models.Model):
     review_comment = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["review", "logged_at"])]
+        indexes = [
+            models.Index(fields=["review", "logged_at"]),
+            models.Index(fields=["tutor", "review"], name="sessionlog_tutor_review"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome__in=Outcome.values), name="log_outcome_valid"

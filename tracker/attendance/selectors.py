@@ -33,7 +33,7 @@ def logs_to_verify(
         .prefetch_related("session__students", "session__attendance")
     )
     if tutor:
-        logs = logs.filter(session__tutor_id=tutor)
+        logs = logs.filter(tutor_id=tutor)
     if branch:
         logs = logs.filter(session__tutor__branch_id=branch)
     if week:
@@ -61,7 +61,7 @@ def sessions_today(*, user: User, day: date | None = None) -> QuerySet[Session]:
 def sent_back_to(*, user: User) -> QuerySet[SessionLog]:
     """Logs a coordinator sent back to this tutor: they show on the today screen."""
     return (
-        SessionLog.objects.filter(session__tutor=user, review=Review.SENT_BACK)
+        SessionLog.objects.filter(tutor=user, review=Review.SENT_BACK)
         .select_related("session__subject", "reviewed_by")
         .order_by("session__start")
     )

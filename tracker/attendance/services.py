@@ -193,7 +193,7 @@ def _write_log(log: SessionLog | None, *, session: Session, **fields: Any) -> Se
     # The session's lock is held, so the log read under it is still the one to write.
     fields |= {"review": Review.PENDING, "reviewed_by": None, "reviewed_at": None}
     if log is None:
-        return SessionLog.objects.create(session=session, **fields)
+        return SessionLog.objects.create(session=session, tutor_id=session.tutor_id, **fields)
     for name, value in fields.items():
         setattr(log, name, value)
     log.save(update_fields=list(fields))

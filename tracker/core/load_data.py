@@ -1196,7 +1196,7 @@ class Business:
         table(
             SessionLog,
             (
-                "id session_id outcome note cancelled_by late_cancellation "
+                "id session_id tutor_id outcome note cancelled_by late_cancellation "
                 "logged_by_id logged_at review reviewed_by_id reviewed_at "
                 "review_comment"
             ),
@@ -1331,6 +1331,7 @@ class Business:
             (
                 next(ids),
                 sid,
+                tutor.id,
                 status,
                 note,
                 who,

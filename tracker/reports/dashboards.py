@@ -140,7 +140,7 @@ def tutor_dashboard(*, user: User, now: datetime | None = None) -> TutorDashboar
         week=StatusCounts(**Counter(s.status for s in sessions)),
         sessions=sessions,
         to_log=own.filter(status=SessionStatus.SCHEDULED, end__lte=now, log__isnull=True).count(),
-        sent_back=SessionLog.objects.filter(session__tutor=user, review=Review.SENT_BACK).count(),
+        sent_back=SessionLog.objects.filter(tutor=user, review=Review.SENT_BACK).count(),
         hours_this_month=by_month[-1].hours,
         hours_by_month=by_month,
     )

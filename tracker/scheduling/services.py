@@ -381,6 +381,7 @@ def session_cancel(
             SessionLog.objects.update_or_create(
                 session=target,
                 defaults={
+                    "tutor_id": target.tutor_id,
                     "outcome": Outcome.CANCELLED, "cancelled_by": CancelledBy.STUDENT,
                     "late_cancellation": True, "note": reason, "logged_by": actor,
                     "logged_at": now, "review": Review.PENDING,
