@@ -33,7 +33,7 @@ def test_a_tutor_sees_their_week_what_to_log_and_hours_taught(world, tutor):
     mine = data.tutor
     assert (mine.week_start, mine.week_end) == (date(2026, 3, 9), date(2026, 3, 15))
     assert mine.week == StatusCounts(scheduled=2, completed=2, cancelled=0)
-    assert [x.pk for x in mine.sessions] == [s["mon"].pk, s["tue"].pk, s["wed"].pk, s["thu"].pk]
+    assert [x.id for x in mine.sessions] == [s["mon"].pk, s["tue"].pk, s["wed"].pk, s["thu"].pk]
     # Wednesday 10:00 ended before noon and has no log; Thursday has not happened yet.
     assert mine.to_log == 1
     assert mine.sent_back == 1
@@ -161,6 +161,9 @@ def test_the_tutor_page_and_api(world, client, tutor, bearer, frozen):
     ]  # fmt: skip
     assert 'data-chart="hours"' in html
     assert "Palesa Pupil" in html
+    # Each of the week's sessions with its status, as its label says it.
+    assert html.count('status-label--completed">Completed</span>') == 2
+    assert html.count('status-label--scheduled">Scheduled</span>') == 2
     assert 'data-dashboard="operations"' not in html
     assert "ZAR" not in html
     body = client.get("/api/v1/reports/dashboard", **bearer(tutor)).json()

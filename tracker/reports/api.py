@@ -138,9 +138,8 @@ def _tutor_part(part: dashboards.TutorDashboard) -> dict[str, Any]:
         "week": _counts(part.week),
         "sessions": [
             {
-                "id": s.pk, "start": s.start, "end": s.end, "status": s.status,
-                "subject": s.subject.name if s.subject else None,
-                "students": [_name(student) for student in s.student_list],
+                "id": s.id, "start": s.start, "end": s.end, "status": s.status,
+                "subject": s.subject, "students": s.students,
             }
             for s in part.sessions
         ],

@@ -19,7 +19,6 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
-    Prefetch,
     Q,
     Subquery,
     Sum,
@@ -50,6 +49,7 @@ from tracker.reports.periods import (
     week_of,
 )
 from tracker.scheduling.models import Session, SessionStatus, SessionStudent
+from tracker.scheduling.selectors import students_by_session
 from tracker.students.models import AvailabilityWindow, Student, StudentStatus
 
 ZERO = Decimal(0)
@@ -92,12 +92,28 @@ class MonthHours:
 # --- Tutor -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WeekSession:
+    """A session of the tutor's week as the dashboard lists it."""
+
+    id: int
+    start: datetime
+    end: datetime
+    status: str
+    subject: str | None  # its name
+    students: list[str]  # full names, in the order of their names
+
+    @property
+    def status_label(self) -> str:
+        return SessionStatus(self.status).label
+
+
 @dataclass
 class TutorDashboard:
     week_start: date
     week_end: date
     week: StatusCounts
-    sessions: list[Session]  # each with `student_list`, their students by name
+    sessions: list[WeekSession]
     to_log: int
     sent_back: int
     hours_this_month: float
@@ -126,14 +142,17 @@ def tutor_dashboard(*, user: User, now: datetime | None = None) -> TutorDashboar
         .values_list("month", "length")
     )
     by_month = [MonthHours(m, hours(taught.get(m))) for m in months]
-    names = Student.objects.only("id", "first_name", "last_name")
-    # A list attribute rather than the related manager: a manager per session costs more
-    # than the whole query.
-    sessions = list(
-        week.select_related("subject").prefetch_related(
-            Prefetch("students", queryset=names, to_attr="student_list")
+    # Plain values: rebuilt after each of the tutor's logs, model instances for the
+    # sessions, subjects and students cost most of the dashboard.
+    rows = list(week.values_list("id", "start", "end", "status", "subject__name"))
+    students = students_by_session([row[0] for row in rows])
+    sessions = [
+        WeekSession(
+            *row,
+            students=[f"{first} {last}".strip() for _, first, last in students.get(row[0], [])],
         )
-    )
+        for row in rows
+    ]
     return TutorDashboard(
         week_start=monday,
         week_end=sunday,
@@ -465,10 +484,10 @@ def _dashboard(*, user: User, now: datetime) -> Dashboard:
 
 def _cache_key(user: User) -> str:
     """Read before the figures are computed: see tracker.core.cache for why."""
-    # The value is pickled with its model instances: a release that changes what they
-    # carry (v2: sessions' `student_list`) takes a new prefix rather than read old ones.
+    # The value is pickled: a release that changes what it carries (v3: the week's
+    # sessions as WeekSession) takes a new prefix rather than read old ones.
     scopes = versions.current(*dashboard_scopes(user))
-    return f"dashboard:v2:{scopes}:{dashboard_owner(user)}"
+    return f"dashboard:v3:{scopes}:{dashboard_owner(user)}"
 
 
 def dashboard_scopes(user: User) -> tuple[str, ...]:
