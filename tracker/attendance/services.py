@@ -136,7 +136,9 @@ def session_log(
     if not force:
         _check_still_as_seen(session, expected_start, outcome)
     # Read once under the session's lock: the audit's "before", and which rows go stale.
-    marked = dict(session.attendance.values_list("student_id", "presence"))
+    # Marks are only ever written with a log, and logs are never deleted: a first log
+    # has none to read.
+    marked = dict(session.attendance.values_list("student_id", "presence")) if log else {}
     before = _state(session, log, marked)
     if log is not None and log.review == Review.VERIFIED:
         # Reopening a verified session takes back its price (409 when already invoiced).
