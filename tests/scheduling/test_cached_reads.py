@@ -76,6 +76,34 @@ def test_a_repeated_week_is_read_in_the_round_trip_that_checks_the_versions(
     assert feed(client, headers).content == api_answer.content
 
 
+def test_a_repeated_week_is_not_checked_again_until_the_account_changes(
+    client, warm, tutor, admin, committed, monkeypatch
+):
+    """The query's checks and the scopes hold for the same query from the same account as
+    its auth version describes it: a repeated request skips them; an account changed since
+    is checked afresh."""
+    headers, api_answer = warm
+    feed(client, headers)  # remembers the key and the scopes
+    real_scopes = selectors.feed_scopes
+
+    def checked_again(**kwargs):
+        raise AssertionError("checked again")
+
+    monkeypatch.setattr(selectors, "feed_scopes", checked_again)
+    assert feed(client, headers).content == api_answer.content
+    committed(user_update, actor=admin, user=tutor, first_name="Renamed")
+    calls = []
+
+    def counted(**kwargs):
+        calls.append(kwargs)
+        return real_scopes(**kwargs)
+
+    monkeypatch.setattr(selectors, "feed_scopes", counted)
+    for _ in range(3):  # the API learns the changed account, then the middleware checks
+        assert feed(client, headers).status_code == 200
+    assert calls
+
+
 def test_a_change_shows_on_the_next_read(client, warm, book, committed):
     headers, _api_answer = warm
     committed(book, at(4, 10))

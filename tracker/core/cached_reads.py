@@ -95,6 +95,13 @@ class _Plan:
 
 
 @dataclass(frozen=True)
+class _Guess:
+    scopes: tuple[str, ...]
+    versions: str
+    key: str
+
+
+@dataclass(frozen=True)
 class _Route:
     read: CachedRead
     match: ResolverMatch
@@ -104,7 +111,7 @@ class CachedReadMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self._routes: dict[str, _Route] | None = None
-        self._guesses: dict[tuple[str, str, str, str, str], tuple[str, str]] = {}
+        self._guesses: dict[tuple[str, str, str, str, str], _Guess] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._routes is None:
@@ -151,25 +158,24 @@ class CachedReadMiddleware:
         host = request.get_host()  # Django's check of the Host header (DisallowedHost: 400)
         if len(request.META.get("QUERY_STRING", "")) > QUERY_MAX:
             return None
-        query = request.GET
-        if not read.params.issuperset(query):
-            return None
-        if any(len(values) > 1 for _name, values in query.lists()):
-            return None  # which of several values counts is the API's to decide
-        try:
-            scopes = read.scopes(seen.user, query)
-        except (ValidationError, PermissionDenied, DomainError):
-            return None
-        # The key this person's same request had last time: read with the versions, in the
-        # same round trip, it is the answer whenever the versions have not changed since.
+        # What this person's same request gave last time. The query's checks and the scopes
+        # depend only on the query and on the account as its auth version describes it, so
+        # they hold again; the key, read with the versions in the same round trip, is the
+        # answer whenever the versions have not changed since.
         who = read.who(seen.user)
         asked = (read.route, who, seen.version, host, request.get_full_path())
         guess = self._guesses.get(asked)
+        if guess is None:
+            scopes = _checked_scopes(read, seen.user, request.GET)
+            if scopes is None:
+                return None
+        else:
+            scopes = guess.scopes
         counted = count_token_and_read(
             request,
             raw,
             versions.version_keys(versions.auth_scope(seen.user_id), *scopes),
-            also=guess[1] if guess else None,
+            also=guess.key if guess else None,
         )
         if counted is None:
             return None
@@ -178,8 +184,9 @@ class CachedReadMiddleware:
             return None
         # A scope nobody has read yet gets its first version, as `versions.current` gives.
         current = versions.current(*scopes) if None in found[1:] else ".".join(found[1:])
-        if guess is not None and guess[0] == current:
-            return _Plan(guess[1], seen.user, who, guessed)
+        if guess is not None and guess.versions == current:
+            return _Plan(guess.key, seen.user, who, guessed)
+        query = request.GET
         if read.key is not None:
             key = read.key(seen.user, current, query)
         else:
@@ -187,8 +194,20 @@ class CachedReadMiddleware:
             key = f"read:{read.route}:{current}:{who}:{host}:{digest}"
         if len(self._guesses) >= GUESSES_MAX:
             self._guesses.clear()
-        self._guesses[asked] = (current, key)
+        self._guesses[asked] = _Guess(scopes, current, key)
         return _Plan(key, seen.user, who)
+
+
+def _checked_scopes(read: CachedRead, user: User, query: QueryDict) -> tuple[str, ...] | None:
+    """The scopes of a query the route takes and the person may ask, else None."""
+    if not read.params.issuperset(query):
+        return None
+    if any(len(values) > 1 for _name, values in query.lists()):
+        return None  # which of several values counts is the API's to decide
+    try:
+        return read.scopes(user, query)
+    except (ValidationError, PermissionDenied, DomainError):
+        return None
 
 
 def _respond(request: HttpRequest, route: _Route, content_type: str, body: bytes) -> HttpResponse:
