@@ -206,6 +206,8 @@ def test_interactive_docs_load_from_our_own_static_files(client):
     [
         ("get", "/api/v1/audit?actor=a%00b", None, "actor"),
         ("get", "/api/v1/students?search=%00", None, "search"),
+        ("get", "/api/v1/students?pa%00ge=1", None, "page"),
+        ("get", "/api/v1/students?search=\x00", None, "search"),  # a raw byte, unquoted
         ("post", "/api/v1/branches", '{"name": "Bad\\u0000name"}', "name"),
         ("patch", "/api/v1/me", '{"phone": "\\u0000"}', "phone"),
         ("post", "/attendance/verify", '{"session_ids": [1], "note": {"a": ["\\u0000"]}}',

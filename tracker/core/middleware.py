@@ -91,9 +91,13 @@ class RejectNulMiddleware:
 
 
 def _field_with_nul(request: HttpRequest) -> str | None:
-    for key, values in request.GET.lists():
-        if "\x00" in key or any("\x00" in value for value in values):
-            return key.replace("\x00", "")
+    # Cheap test first: a query holds NUL only as %00 (or a raw byte), and most requests
+    # are answered without parsing their query at all (tracker/core/cached_reads.py).
+    query = request.META.get("QUERY_STRING", "")
+    if "%00" in query or "\x00" in query:
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return key.replace("\x00", "")
     if request.content_type == "application/json":
         body = request.body
         # Cheap test first; decode only a body that may hold one (an escaped backslash
