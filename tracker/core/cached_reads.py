@@ -23,8 +23,8 @@ A route whose answers a change makes stale all day long (a tutor's week and dash
 after each of their logs) also gives `build`, the function its API view answers with: the
 middleware then builds a missing answer itself, under the versions it has just read,
 instead of running the rest of the stack for it (under the load benchmark the stack cost
-as much again as the rebuild). Whatever the build refuses or fails at, it leaves to the
-API, which answers it as it always does.
+as much again as the rebuild). What the build refuses (a permission, a query, a range)
+or fails at in the database, it leaves to the API, which answers it as it always does.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import ResolverMatch, resolve, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
@@ -163,7 +163,9 @@ class CachedReadMiddleware:
         # they hold again; the key, read with the versions in the same round trip, is the
         # answer whenever the versions have not changed since.
         who = read.who(seen.user)
-        asked = (read.route, who, seen.version, host, request.get_full_path())
+        # The raw query, byte for byte: two queries that parse differently never share.
+        query_string = request.META.get("QUERY_STRING", "")
+        asked = (read.route, who, seen.version, host, query_string)
         guess = self._guesses.get(asked)
         if guess is None:
             scopes = _checked_scopes(read, seen.user, request.GET)
@@ -227,8 +229,11 @@ def _build(request: HttpRequest, read: CachedRead, plan: _Plan) -> bytes | None:
     # A copy: what a request sets on its user stays its own (tokens.user_for_access_token).
     user = copy.copy(plan.user)
     try:
-        return read.build(user, request.GET)
-    except (DatabaseError, DjangoValidationError, DomainError, Http404, PermissionDenied):
+        # One transaction, as the API's request would have: a build that writes (a series
+        # stored further ahead for the calendar) keeps all of it or none.
+        with transaction.atomic():
+            return read.build(user, request.GET)
+    except (DatabaseError, DjangoValidationError, DomainError, PermissionDenied, ValidationError):
         return None
 
 
