@@ -3,9 +3,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Debian's CPython 3.11 where it can make a venv: it is built with PGO and LTO, and the app
-# served 20-30% more requests on it than on a default source build (pyenv's) of the same
-# machine (README, "Load benchmark").
-PYTHON ?= $(shell /usr/bin/python3.11 -c 'import ensurepip, venv' 2>/dev/null && echo /usr/bin/python3.11 || echo python3)
+# served a fifth to a third more requests on it than on a default source build (pyenv's) of
+# the same machine (README, "Production").
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell /usr/bin/python3.11 -c 'import ensurepip, venv' 2>/dev/null && echo /usr/bin/python3.11 || echo python3)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000

@@ -200,8 +200,10 @@ TABLES: tuple[ExportTable, ...] = (
         gettext_lazy("Session logs and their verification"),
         SessionLog,
         _cols(
-            "id session_id tutor_id outcome note cancelled_by late_cancellation logged_by_id "
-            "logged_at review reviewed_by_id reviewed_at review_comment"
+            # The tutor last: columns added later go at the end, where readers by position
+            # do not see the others move.
+            "id session_id outcome note cancelled_by late_cancellation logged_by_id logged_at "
+            "review reviewed_by_id reviewed_at review_comment tutor_id"
         ),
     ),
     ExportTable(
