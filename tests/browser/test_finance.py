@@ -121,17 +121,16 @@ def test_admin_pages_through_the_balances(visit, database, admin, monkeypatch):
     page.goto("/finance/balances/")
     table = page.get_by_role("table")
     pager = page.get_by_role("navigation", name="Pages", exact=True)
-    # Largest balance first: the smaller credit; the totals row holds both payers.
-    expect(table).to_contain_text("Small Credit")
-    expect(table).not_to_contain_text("Early Payer")
-    expect(page.locator("tfoot")).to_contain_text("400.00")
-    expect(pager).to_contain_text("Page 1 of 2")
-    visit.check("balances-page-1")
-    fits_the_screen(visit)
+
+    def shows_page(number: int, payer: str, not_payer: str) -> None:
+        expect(table).to_contain_text(payer)
+        expect(table).not_to_contain_text(not_payer)
+        expect(page.locator("tfoot")).to_contain_text("400.00")  # the totals of both payers
+        expect(pager).to_contain_text(f"Page {number} of 2")
+        visit.check(f"balances-page-{number}")
+        fits_the_screen(visit)
+
+    # Largest balance first: the smaller credit.
+    shows_page(1, "Small Credit", "Early Payer")
     pager.get_by_role("link", name="Next").click()
-    expect(table).to_contain_text("Early Payer")
-    expect(table).not_to_contain_text("Small Credit")
-    expect(page.locator("tfoot")).to_contain_text("400.00")
-    expect(pager).to_contain_text("Page 2 of 2")
-    visit.check("balances-page-2")
-    fits_the_screen(visit)
+    shows_page(2, "Early Payer", "Small Credit")
