@@ -72,7 +72,7 @@ def test_results_are_grouped_with_counts_and_links(client, tutor, world):
     assert 'href="/calendar/"' in html
     # Never another tutor's student, nor a contact detail of one's own.
     assert "Thabo" not in html
-    assert "555" not in html
+    assert "555 0101" not in html
     assert "Grace" not in html
 
 

@@ -48,7 +48,9 @@ def test_a_tutor_sees_basic_fields_only(client, tutor, assigned):
         assert "Amahle" in html
         assert "+27 82 123 4567" not in html
         assert "Grace Guardian" not in html
-        assert "350" not in html
+        # The rate as the pages write it: a bare "350" also matches a factory's "Branch 3350".
+        assert "350.00" not in html
+        assert "Default hourly rate" not in html
     assert "Olwethu" not in list_html
     assert "My students" in list_html
 
