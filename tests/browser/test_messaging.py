@@ -84,7 +84,8 @@ def two_processes(tmp_path_factory, django_db_setup, django_db_blocker):
     else:
         steps.insert(0, ["migrate", "--noinput", "-v0"])
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    redis_db = 10 + int(worker.removeprefix("gw") or 0)
+    # It flushes its database: one no other test uses (shared_redis in tests/conftest.py: 10).
+    redis_db = 12 + int(worker.removeprefix("gw") or 0)
     redis_url = f"redis://127.0.0.1:6379/{redis_db}"
     redis.Redis.from_url(redis_url).flushdb()
     env = {
