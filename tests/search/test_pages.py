@@ -72,7 +72,9 @@ def test_results_are_grouped_with_counts_and_links(client, tutor, world):
     assert 'href="/calendar/"' in html
     # Never another tutor's student, nor a contact detail of one's own.
     assert "Thabo" not in html
+    # The phone as written and as digits alone: a bare "555" could be a sequence number.
     assert "555 0101" not in html
+    assert "5550101" not in html
     assert "Grace" not in html
 
 

@@ -122,6 +122,7 @@ def test_hits_carry_only_basic_fields_and_the_page_to_open(everyone, world):
     [student] = search(user=everyone["tutor"], query="Thandi", kind="students").hits
     assert (student.title, student.url) == ("Thandi Mokoena", f"/students/{world['Thandi']}/")
     assert "555 0101" not in student.subtitle
+    assert "5550101" not in student.subtitle
     assert "Grace" not in student.subtitle
     assert student.subtitle.startswith("Grade 10 · School")
     [archived] = search(user=everyone["admin"], query="Thato", kind="students").hits
